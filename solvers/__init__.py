@@ -1,0 +1,1 @@
+"""Symbolic solvers: Sudoku (SAT, CP-SAT, python-constraint, backtracking) and maze search."""

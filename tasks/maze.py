@@ -1,0 +1,268 @@
+"""The grid-maze task type: walls and free cells, a start, one or more goal cells, 4-connected moves.
+
+Rows are stored as strings of ``#`` (wall) and ``.`` (free), which keeps a 512x512 map compact.
+A path is a list of ``(row, col)`` cells from the start to any goal cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from tasks.errors import InvalidTaskError
+
+__all__ = ["MazeTask", "Cell", "MAX_MAZE_SIDE", "WALL", "FREE"]
+
+Cell = tuple[int, int]
+WALL = "#"
+FREE = "."
+#: Largest height or width accepted; bigger inputs are rejected as malformed.
+MAX_MAZE_SIDE = 4096
+
+_ASCII_WALLS = frozenset("#@")
+_ASCII_FREE = frozenset(". o")
+_MOVINGAI_FREE = frozenset(".GS")  # Moving AI: '.', 'G' ground and 'S' swamp are passable
+_MOVINGAI_WALLS = frozenset("@OTW")
+
+
+class MazeTask(BaseModel):
+    """A maze on an ``H x W`` grid: find a shortest 4-connected path from ``start`` to a goal.
+
+    ``goals`` holds one or more goal cells (a goal area, as in micromouse mazes); a path may end
+    at any of them. ``goal=(r, c)`` is accepted as a shorthand for ``goals=((r, c),)``.
+
+    Examples
+    --------
+    >>> m = MazeTask.parse('''
+    ... #####
+    ... #S..#
+    ... ###.#
+    ... #G..#
+    ... #####''')
+    >>> m.height, m.width, m.start, m.goal
+    (5, 5, (1, 1), (3, 1))
+    >>> MazeTask.model_validate_json(m.model_dump_json()) == m
+    True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["maze"] = "maze"
+    rows: tuple[str, ...]
+    start: Cell
+    goals: tuple[Cell, ...]
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise InvalidTaskError(f"invalid MazeTask: {exc}") from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if "goal" in data:
+                if "goals" in data:
+                    raise ValueError("pass goal or goals, not both")
+                data["goals"] = (data.pop("goal"),)
+            rows = data.get("rows")
+            if isinstance(rows, Sequence) and not isinstance(rows, str) and rows:
+                if not isinstance(rows[0], str):
+                    # a 2-D grid of booleans / 0-1 ints: truthy = wall
+                    data["rows"] = tuple(
+                        "".join(WALL if v else FREE for v in row) for row in rows
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> MazeTask:
+        if not self.rows or not self.rows[0]:
+            raise ValueError("a maze needs at least one row and one column")
+        h, w = len(self.rows), len(self.rows[0])
+        if h > MAX_MAZE_SIDE or w > MAX_MAZE_SIDE:
+            raise ValueError(f"maze {h}x{w} exceeds the supported maximum side {MAX_MAZE_SIDE}")
+        for r, row in enumerate(self.rows):
+            if len(row) != w:
+                raise ValueError(f"row {r} has {len(row)} cells, expected {w}")
+            bad = set(row) - {WALL, FREE}
+            if bad:
+                raise ValueError(f"row {r} holds {sorted(bad)}; rows use only '#' and '.'")
+        if not self.goals:
+            raise ValueError("a maze needs at least one goal cell")
+        if len(set(self.goals)) != len(self.goals):
+            raise ValueError("goal cells must be distinct")
+        for name, cell in [("start", self.start)] + [("goal", g) for g in self.goals]:
+            r, c = cell
+            if not (0 <= r < h and 0 <= c < w):
+                raise ValueError(f"{name} {cell} is outside the {h}x{w} grid")
+            if self.rows[r][c] != FREE:
+                raise ValueError(f"{name} {cell} is on a wall")
+        return self
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+    @property
+    def width(self) -> int:
+        return len(self.rows[0])
+
+    @property
+    def goal(self) -> Cell:
+        """The first goal cell (the only one for ordinary mazes)."""
+        return self.goals[0]
+
+    def is_free(self, row: int, col: int) -> bool:
+        """True when ``(row, col)`` is inside the grid and not a wall."""
+        return 0 <= row < self.height and 0 <= col < self.width and self.rows[row][col] == FREE
+
+    def neighbors(self, row: int, col: int) -> list[Cell]:
+        """Free 4-connected neighbours of a cell."""
+        steps = ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1))
+        return [(r, c) for r, c in steps if self.is_free(r, c)]
+
+    @property
+    def n_free(self) -> int:
+        return sum(row.count(FREE) for row in self.rows)
+
+    # ------------------------------------------------------------------ text
+    def to_text(self, path: Sequence[Cell] | None = None) -> str:
+        """ASCII art: ``#`` wall, ``.`` free, ``S`` start, ``G`` goal, ``o`` path cells."""
+        grid = [list(row) for row in self.rows]
+        for r, c in path or ():
+            if 0 <= r < self.height and 0 <= c < self.width and grid[r][c] == FREE:
+                grid[r][c] = "o"
+        for r, c in self.goals:
+            grid[r][c] = "G"
+        grid[self.start[0]][self.start[1]] = "S"
+        return "\n".join("".join(row) for row in grid)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    @classmethod
+    def parse(cls, text: str) -> MazeTask:
+        """Read an ASCII maze.
+
+        ``#`` (or ``@``) is a wall; ``.``, space and ``o`` (a drawn path, ignored) are free;
+        ``S`` marks the start (exactly one), ``G`` a goal cell (one or more: a goal area).
+        Short lines are padded with free cells, since editors strip trailing spaces.
+        Leading and trailing empty lines are ignored.
+
+        Raises
+        ------
+        InvalidTaskError
+            On an unknown character, no or several ``S``, or no ``G``.
+        """
+        if not isinstance(text, str):
+            raise InvalidTaskError(f"expected maze text (str), got {type(text).__name__}")
+        lines = [line.rstrip("\r\n") for line in text.split("\n")]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines:
+            raise InvalidTaskError("no maze found in the text (empty input)")
+        width = max(len(line) for line in lines)
+        if len(lines) > MAX_MAZE_SIDE or width > MAX_MAZE_SIDE:
+            raise InvalidTaskError(
+                f"maze {len(lines)}x{width} exceeds the supported maximum side {MAX_MAZE_SIDE}"
+            )
+        rows, starts, goals = [], [], []
+        for r, line in enumerate(lines):
+            out = []
+            for c, ch in enumerate(line.ljust(width)):
+                if ch in _ASCII_WALLS:
+                    out.append(WALL)
+                    continue
+                if ch == "S":
+                    starts.append((r, c))
+                elif ch == "G":
+                    goals.append((r, c))
+                elif ch not in _ASCII_FREE:
+                    raise InvalidTaskError(
+                        f"unexpected character {ch!r} at row {r}, column {c}; "
+                        "mazes use '#' wall, '.'/' ' free, 'S' start, 'G' goal, 'o' path"
+                    )
+                out.append(FREE)
+            rows.append("".join(out))
+        if len(starts) != 1:
+            raise InvalidTaskError(f"a maze needs exactly one 'S' start cell, found {len(starts)}")
+        if not goals:
+            raise InvalidTaskError("a maze needs at least one 'G' goal cell, found none")
+        return cls(rows=tuple(rows), start=starts[0], goals=tuple(goals))
+
+    @classmethod
+    def from_movingai(
+        cls, map_text: str, start: Cell, goal: Cell | Sequence[Cell]
+    ) -> MazeTask:
+        """Read a Moving AI ``.map`` (``@``/``O``/``T``/``W`` blocked; ``.``/``G``/``S`` free).
+
+        Accepts the standard header (``type octile`` / ``height H`` / ``width W`` / ``map``) and
+        the ``MapWidth=`` / ``MapHeight=`` / ``MapData`` style. ``start`` and ``goal`` are
+        0-based ``(row, col)``; ``goal`` may be one cell or a sequence of cells.
+        """
+        if not isinstance(map_text, str):
+            raise InvalidTaskError(f"expected map text (str), got {type(map_text).__name__}")
+        lines = map_text.splitlines()
+        height = width = None
+        body_start = None
+        for i, line in enumerate(lines[:8]):
+            key, _, value = line.strip().replace("=", " ").partition(" ")
+            key = key.lower()
+            try:
+                if key in ("height", "mapheight"):
+                    height = int(value)
+                elif key in ("width", "mapwidth"):
+                    width = int(value)
+            except ValueError:
+                raise InvalidTaskError(f"bad Moving AI header line {line!r}") from None
+            if key in ("map", "mapdata"):
+                body_start = i + 1
+                break
+        if body_start is None or height is None or width is None:
+            raise InvalidTaskError(
+                "not a Moving AI map: expected a header with height, width and 'map' "
+                "(or MapWidth=, MapHeight=, MapData)"
+            )
+        if not (0 < height <= MAX_MAZE_SIDE and 0 < width <= MAX_MAZE_SIDE):
+            raise InvalidTaskError(f"map size {height}x{width} is outside 1..{MAX_MAZE_SIDE}")
+        body = [line.rstrip("\r") for line in lines[body_start:] if line.strip()]
+        if len(body) != height:
+            raise InvalidTaskError(f"header says {height} map rows, found {len(body)}")
+        table = str.maketrans({**dict.fromkeys(_MOVINGAI_FREE, FREE),
+                               **dict.fromkeys(_MOVINGAI_WALLS, WALL)})
+        rows = []
+        for r, line in enumerate(body):
+            if len(line) != width:
+                raise InvalidTaskError(f"map row {r} has {len(line)} cells, header says {width}")
+            row = line.translate(table)
+            bad = set(row) - {WALL, FREE}
+            if bad:
+                raise InvalidTaskError(f"map row {r} holds unknown terrain {sorted(bad)}")
+            rows.append(row)
+        goals = _as_cells(goal)
+        return cls(rows=tuple(rows), start=_as_cell(start), goals=goals)
+
+
+def _as_cell(value: Any) -> Cell:
+    try:
+        r, c = value
+        return (int(r), int(c))
+    except (TypeError, ValueError):
+        raise InvalidTaskError(f"a cell is (row, col), got {value!r}") from None
+
+
+def _as_cells(value: Any) -> tuple[Cell, ...]:
+    try:
+        first = value[0]
+    except (TypeError, IndexError, KeyError):
+        raise InvalidTaskError(f"goal must be (row, col) or a list of cells, got {value!r}") from None
+    if isinstance(first, Sequence):
+        return tuple(_as_cell(v) for v in value)
+    return (_as_cell(value),)
