@@ -1,1 +1,106 @@
-"""Symbolic solvers: Sudoku (SAT, CP-SAT, python-constraint, backtracking) and maze search."""
+"""Symbolic solvers: Sudoku (SAT, CP-SAT, python-constraint, backtracking) and maze search.
+
+Backends load lazily, so ``import solvers`` stays light and a missing optional engine only
+fails when that backend is asked for. Every failure is an error from ``tasks.errors``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from tasks.errors import InvalidTaskError, UnsupportedTaskError
+
+if TYPE_CHECKING:
+    from solvers.result import SolverOutput
+    from tasks.maze import MazeTask
+    from tasks.sudoku import SudokuTask
+
+__all__ = [
+    "DEFAULT_MAZE_BACKEND",
+    "DEFAULT_SUDOKU_BACKEND",
+    "MAZE_BACKENDS",
+    "SUDOKU_BACKENDS",
+    "count_maze_shortest_paths",
+    "count_sudoku_solutions",
+    "solve_maze",
+    "solve_sudoku",
+    "sudoku_backend",
+]
+
+#: Sudoku backends by name -> module. ``sat`` (CaDiCaL through python-sat, a persistent solver per
+#: box shape with the givens as assumptions) is the fast default.
+SUDOKU_BACKENDS = {
+    "sat": "solvers.sudoku_sat",
+    "cpsat": "solvers.sudoku_cpsat",
+    "constraint": "solvers.sudoku_constraint",
+    "backtrack": "solvers.sudoku_backtrack",
+}
+DEFAULT_SUDOKU_BACKEND = "sat"
+MAZE_BACKENDS = ("bfs", "networkx")
+DEFAULT_MAZE_BACKEND = "bfs"
+
+
+def sudoku_backend(name: str) -> ModuleType:
+    """The module implementing Sudoku backend ``name`` (``solve`` and ``count_solutions``)."""
+    if name not in SUDOKU_BACKENDS:
+        raise UnsupportedTaskError(
+            f"unknown Sudoku backend {name!r}; choose one of {sorted(SUDOKU_BACKENDS)}"
+        )
+    return importlib.import_module(SUDOKU_BACKENDS[name])
+
+
+def solve_sudoku(
+    task: SudokuTask,
+    *,
+    backend: str = DEFAULT_SUDOKU_BACKEND,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+    hints: tuple[tuple[int, ...], ...] | None = None,
+) -> SolverOutput:
+    """Solve ``task`` with the named backend; see each backend module for its effort counters."""
+    _check_time_limit(time_limit_s)
+    module = sudoku_backend(backend)
+    return module.solve(task, time_limit_s=time_limit_s, seed=seed, workers=workers, hints=hints)
+
+
+def count_sudoku_solutions(
+    task: SudokuTask,
+    limit: int = 2,
+    *,
+    backend: str = DEFAULT_SUDOKU_BACKEND,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+) -> int:
+    """Number of solutions of ``task``, counted up to ``limit`` (0 when there is none)."""
+    _check_time_limit(time_limit_s)
+    return sudoku_backend(backend).count_solutions(
+        task, limit, time_limit_s=time_limit_s, seed=seed
+    )
+
+
+def solve_maze(
+    task: MazeTask, *, backend: str = DEFAULT_MAZE_BACKEND, time_limit_s: float | None = None
+) -> SolverOutput:
+    """A shortest path for ``task`` with the named backend (``bfs`` fast path or ``networkx``)."""
+    if backend not in MAZE_BACKENDS:
+        raise UnsupportedTaskError(
+            f"unknown maze backend {backend!r}; choose one of {list(MAZE_BACKENDS)}"
+        )
+    from solvers import maze
+
+    return maze.solve(task, backend=backend, time_limit_s=time_limit_s)
+
+
+def count_maze_shortest_paths(task: MazeTask, limit: int | None = None) -> int:
+    """Number of distinct shortest paths (capped at ``limit``); 0 when no goal is reachable."""
+    from solvers import maze
+
+    return maze.count_shortest_paths(task, limit=limit)
+
+
+def _check_time_limit(time_limit_s: float) -> None:
+    if not (isinstance(time_limit_s, int | float) and time_limit_s > 0):
+        raise InvalidTaskError(f"time_limit_s must be a positive number, got {time_limit_s!r}")

@@ -1,0 +1,260 @@
+"""``solve()`` and ``count_solutions()``: the public entry points, dispatching on task kind and method.
+
+The only place that joins tasks, solvers and (later) trm. Every answer goes through
+``tasks.verify`` before it is returned; ``verified`` is that verdict, never a solver's claim.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+import solvers
+from tasks.detect import parse_task
+from tasks.errors import ConfigError, InvalidTaskError, UnsupportedTaskError
+from tasks.maze import MazeTask
+from tasks.sudoku import SudokuTask
+from tasks.verify import Verification, verify
+
+__all__ = ["METHODS", "SolveResult", "count_solutions", "load_task", "solve"]
+
+METHODS = ("symbolic", "neural", "hybrid")
+#: Mazes with more free cells than this skip the shortest-path count behind ``unique``.
+_MAZE_UNIQUE_MAX_CELLS = 300_000
+
+
+class SolveResult(BaseModel):
+    """What :func:`solve` returns.
+
+    Attributes
+    ----------
+    task : the task that was solved.
+    answer : Sudoku: a tuple of row tuples; maze: a list of ``(row, col)`` from start to goal.
+    verified : True only when :func:`tasks.verify.verify` accepted ``answer``.
+    verification : the oracle's full verdict (violations, if any).
+    method, backend : how the answer was found.
+    time_s : wall time of the search itself (parsing, verification and the uniqueness check
+        excluded; those are in ``verify_time_s`` and ``effort['unique_check_s']``).
+    effort : the backend's search counters (decisions, conflicts, branches, nodes...).
+    unique : True/False when established (Sudoku: a second solution was looked for; maze: the
+        number of shortest paths was counted), None when not checked.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: SudokuTask | MazeTask
+    answer: Any
+    verified: bool
+    verification: Verification
+    method: str
+    backend: str
+    time_s: float
+    verify_time_s: float
+    effort: dict[str, float]
+    unique: bool | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The result as plain JSON-ready data, without the task."""
+        data = self.model_dump(mode="json", exclude={"task"})
+        data["kind"] = self.task.kind
+        return data
+
+
+def load_task(
+    source: SudokuTask | MazeTask | str | os.PathLike[str], *, box: tuple[int, int] | None = None
+) -> SudokuTask | MazeTask:
+    """A task from a task object, puzzle text, or the path of a file holding one.
+
+    Examples
+    --------
+    >>> load_task("1.3." "..1." ".1.." "...1").kind
+    'sudoku'
+    """
+    if isinstance(source, SudokuTask | MazeTask):
+        return source
+    if isinstance(source, os.PathLike):
+        return _read_file(Path(source), box)
+    if not isinstance(source, str):
+        raise InvalidTaskError(
+            f"expected a SudokuTask, MazeTask, puzzle text or file path, got {type(source).__name__}"
+        )
+    if "\n" not in source and len(source) < 4096 and _is_file(source):
+        return _read_file(Path(source), box)
+    return parse_task(source, box=box)
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _read_file(path: Path, box: tuple[int, int] | None) -> SudokuTask | MazeTask:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidTaskError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidTaskError(f"cannot read {path}: {exc}") from None
+    try:
+        return parse_task(text, box=box)
+    except InvalidTaskError as exc:
+        raise InvalidTaskError(f"{path}: {exc}") from None
+
+
+def solve(
+    task: SudokuTask | MazeTask | str | os.PathLike[str],
+    method: Literal["symbolic", "neural", "hybrid"] = "symbolic",
+    backend: str | None = None,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    *,
+    workers: int = 1,
+    box: tuple[int, int] | None = None,
+    check_unique: bool = True,
+) -> SolveResult:
+    """Solve a task and return a verified answer with how it was found.
+
+    Parameters
+    ----------
+    task : SudokuTask, MazeTask, puzzle text (an 81-character line, a grid, an ASCII maze, JSON)
+        or the path of a file holding one.
+    method : ``"symbolic"`` (exact solvers). ``"neural"`` and ``"hybrid"`` arrive with TRM.
+    backend : Sudoku: ``"sat"`` (default, fastest), ``"cpsat"``, ``"constraint"``,
+        ``"backtrack"`` (instrumented search-effort counters). Maze: ``"bfs"`` (default) or
+        ``"networkx"``.
+    time_limit_s : search time limit in seconds.
+    seed, workers : passed to backends that use them (CP-SAT).
+    box : ``(box_rows, box_cols)`` when a Sudoku's box can't be inferred from its size.
+    check_unique : also establish whether the answer is the only one (``unique``); costs about
+        one more search.
+
+    Returns
+    -------
+    SolveResult
+
+    Raises
+    ------
+    InvalidTaskError : malformed task text or arguments.
+    UnsolvableError : the task has no solution (names a conflict between givens if there is one).
+    SolverTimeoutError : the time limit passed without an answer.
+    UnsupportedTaskError : a method or backend that does not exist for this task.
+
+    Examples
+    --------
+    >>> r = solve("4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......")
+    >>> r.verified, r.unique, r.answer[0]
+    (True, True, (4, 1, 7, 3, 6, 9, 8, 2, 5))
+    >>> r = solve("S.#\\n..#\\n#.G")
+    >>> r.verified, r.answer
+    (True, [(0, 0), (1, 0), (1, 1), (2, 1), (2, 2)])
+    """
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {list(METHODS)}, got {method!r}")
+    if method != "symbolic":
+        raise UnsupportedTaskError(
+            f"method={method!r} needs a trained TRM model, which this version does not ship yet; "
+            "use method='symbolic'"
+        )
+    task = load_task(task, box=box)
+    if isinstance(task, SudokuTask):
+        return _solve_sudoku(task, backend, time_limit_s, seed, workers, check_unique)
+    return _solve_maze(task, backend, time_limit_s, check_unique)
+
+
+def _solve_sudoku(
+    task: SudokuTask,
+    backend: str | None,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+    check_unique: bool,
+) -> SolveResult:
+    backend = backend or solvers.DEFAULT_SUDOKU_BACKEND
+    start = time.perf_counter()
+    out = solvers.solve_sudoku(
+        task, backend=backend, time_limit_s=time_limit_s, seed=seed, workers=workers
+    )
+    elapsed = time.perf_counter() - start
+    effort = dict(out.effort)
+    unique = out.unique
+    if check_unique and unique is None:
+        # The default SAT counter is the cheapest way to look for a second solution.
+        t0 = time.perf_counter()
+        unique = solvers.count_sudoku_solutions(task, 2, time_limit_s=time_limit_s) == 1
+        effort["unique_check_s"] = time.perf_counter() - t0
+    return _finish(task, out.answer, "symbolic", out.backend, elapsed, effort, unique)
+
+
+def _solve_maze(
+    task: MazeTask, backend: str | None, time_limit_s: float, check_unique: bool
+) -> SolveResult:
+    backend = backend or solvers.DEFAULT_MAZE_BACKEND
+    start = time.perf_counter()
+    out = solvers.solve_maze(task, backend=backend, time_limit_s=time_limit_s)
+    elapsed = time.perf_counter() - start
+    effort = dict(out.effort)
+    unique = out.unique
+    if check_unique and unique is None and task.height * task.width <= _MAZE_UNIQUE_MAX_CELLS:
+        t0 = time.perf_counter()
+        unique = solvers.count_maze_shortest_paths(task, limit=2) == 1
+        effort["unique_check_s"] = time.perf_counter() - t0
+    return _finish(task, out.answer, "symbolic", out.backend, elapsed, effort, unique)
+
+
+def _finish(
+    task: SudokuTask | MazeTask,
+    answer: Any,
+    method: str,
+    backend: str,
+    elapsed: float,
+    effort: dict[str, float],
+    unique: bool | None,
+) -> SolveResult:
+    t0 = time.perf_counter()
+    verdict = verify(task, answer)
+    verify_time = time.perf_counter() - t0
+    return SolveResult(
+        task=task,
+        answer=answer,
+        verified=verdict.ok,
+        verification=verdict,
+        method=method,
+        backend=backend,
+        time_s=elapsed,
+        verify_time_s=verify_time,
+        effort=effort,
+        unique=unique,
+    )
+
+
+def count_solutions(
+    task: SudokuTask | MazeTask | str | os.PathLike[str],
+    limit: int = 2,
+    *,
+    backend: str | None = None,
+    time_limit_s: float = 10.0,
+    box: tuple[int, int] | None = None,
+) -> int:
+    """How many solutions ``task`` has, counted up to ``limit`` (0 when there is none).
+
+    For a maze, the number of distinct shortest paths.
+
+    Examples
+    --------
+    >>> count_solutions("12.." "34.." "...." "....", limit=10)
+    4
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidTaskError(f"limit must be a positive int, got {limit!r}")
+    task = load_task(task, box=box)
+    if isinstance(task, SudokuTask):
+        return solvers.count_sudoku_solutions(
+            task, limit, backend=backend or solvers.DEFAULT_SUDOKU_BACKEND, time_limit_s=time_limit_s
+        )
+    return solvers.count_maze_shortest_paths(task, limit=limit)

@@ -1,0 +1,1 @@
+"""Benchmarks run by ``neurosym bench ...``; each prints ratios measured in one run."""

@@ -1,0 +1,306 @@
+"""``neurosym bench symbolic``: the default Sudoku and maze backends against baselines timed in
+the same run (plain CP-SAT rebuilt per puzzle, python-constraint, networkx), printed as ratios.
+
+Every answer is checked by ``tasks.verify``; a benchmark figure for a wrong answer would be void.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+import solvers
+from tasks.datasets import load_movingai_pairs, load_sudoku_csv
+from tasks.errors import NeurosymError
+from tasks.generators import generate_puzzle
+from tasks.maze import MazeTask
+from tasks.sudoku import SudokuTask
+from tasks.verify import verify
+
+__all__ = ["find_data_dir", "run_symbolic_benchmark", "TARGETS"]
+
+#: The targets of the foundation issue, as ratios/limits checked in one run.
+TARGETS = {
+    "sat_vs_cpsat_plain_9x9": 3.0,  # default backend >= 3x faster (median) than plain CP-SAT
+    "sat_vs_constraint_9x9": 300.0,  # and >= 300x faster than python-constraint
+    "large_median_s": 1.0,  # sparsest 16x16/25x25: median <= 1 s
+    "large_max_s": 10.0,  # and max <= 10 s
+    "maze_fast_vs_networkx": 50.0,  # fast maze path >= 50x faster end to end
+}
+
+Echo = Callable[[str], Any]
+
+
+def find_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The shared data folder: ``explicit``, ``$NEUROSYM_DATA``, or ``../shared/data`` next to
+    the working directory or the repository."""
+    candidates = []
+    if explicit:
+        candidates.append(Path(explicit))
+    if os.environ.get("NEUROSYM_DATA"):
+        candidates.append(Path(os.environ["NEUROSYM_DATA"]))
+    candidates.append(Path.cwd().parent / "shared" / "data")
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data")
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return None
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def _is_unique(task: SudokuTask) -> bool:
+    return solvers.count_sudoku_solutions(task, 2) == 1
+
+
+def _time_backend(
+    tasks: list[SudokuTask], backend: str, time_limit_s: float, desc: str, **kwargs: Any
+) -> dict[str, Any]:
+    """Solve each task with ``backend``; per-puzzle seconds, verified count, failures."""
+    times: list[float] = []
+    verified = 0
+    failures: list[str] = []
+    for task in tqdm(tasks, desc=desc, leave=False, disable=None):
+        try:
+            out, dt = _timed(
+                lambda t=task: solvers.solve_sudoku(
+                    t, backend=backend, time_limit_s=time_limit_s, **kwargs
+                )
+            )
+        except NeurosymError as exc:
+            failures.append(f"{type(exc).__name__}: {exc}")
+            times.append(float("inf"))
+            continue
+        times.append(dt)
+        verified += verify(task, out.answer).ok
+    return {
+        "backend": backend,
+        "n": len(tasks),
+        "verified": verified,
+        "failures": failures,
+        "median_s": statistics.median(times) if times else float("nan"),
+        "p90_s": float(np.quantile(times, 0.9)) if times else float("nan"),
+        "max_s": max(times) if times else float("nan"),
+        "total_s": sum(times),
+        "times_s": times,
+    }
+
+
+def _fmt(seconds: float) -> str:
+    if seconds != seconds or seconds == float("inf"):
+        return str(seconds)
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _row(echo: Echo, name: str, stats: dict[str, Any]) -> None:
+    echo(
+        f"  {name:<28} n={stats['n']:<4} verified={stats['verified']:<4} "
+        f"median={_fmt(stats['median_s']):>10}  p90={_fmt(stats['p90_s']):>10}  "
+        f"max={_fmt(stats['max_s']):>10}"
+    )
+
+
+def _check(echo: Echo, report: dict[str, Any], name: str, value: float, target: float,
+           higher_is_better: bool) -> None:
+    met = value >= target if higher_is_better else value <= target
+    report["targets"][name] = {"value": value, "target": target, "met": bool(met)}
+    sign = ">=" if higher_is_better else "<="
+    echo(f"  target {name}: {value:.3g} (need {sign} {target:g}) -> {'MET' if met else 'MISSED'}")
+
+
+def bench_hard_9x9(
+    data_dir: Path | None, n_generated: int, constraint_subset: int, seed: int, echo: Echo,
+    report: dict[str, Any],
+) -> None:
+    echo("\n[1] hard 9x9: Norvig hardest + generated minimal puzzles")
+    puzzles: list[SudokuTask] = []
+    if data_dir is not None and (data_dir / "sudoku-norvig-hardest" / "hardest.csv").is_file():
+        puzzles += [r.task for r in load_sudoku_csv(data_dir / "sudoku-norvig-hardest" / "hardest.csv")]
+    n_norvig = len(puzzles)
+    rng = np.random.default_rng(seed)
+    (generated, gen_s) = _timed(
+        lambda: [
+            generate_puzzle(3, 3, minimal=True, is_unique=_is_unique, rng=rng)[0]
+            for _ in tqdm(range(n_generated), desc="generating minimal 9x9", leave=False, disable=None)
+        ]
+    )
+    puzzles += generated
+    givens = [p.n_givens for p in generated]
+    echo(
+        f"  {n_norvig} Norvig + {len(generated)} generated minimal 9x9 "
+        f"(givens {min(givens, default=0)}-{max(givens, default=0)}, generated in {gen_s:.1f} s)"
+    )
+    # The SAT encoding is built once per box shape; time that apart from the per-puzzle solves.
+    _, build_s = _timed(lambda: solvers.solve_sudoku(puzzles[0], backend="sat"))
+    report["sat_first_call_9x9_s"] = build_s
+    sat = _time_backend(puzzles, "sat", 10.0, "sat 9x9")
+    cpsat = _time_backend(puzzles, "cpsat", 60.0, "cpsat 9x9", workers=1, seed=seed)
+    subset = puzzles[:constraint_subset]
+    constraint = _time_backend(subset, "constraint", 120.0, "python-constraint 9x9")
+    sat_subset = dict(sat, times_s=sat["times_s"][: len(subset)])
+    sat_subset["median_s"] = statistics.median(sat_subset["times_s"]) if subset else float("nan")
+    echo(f"  sat first call (builds the 9x9 encoding): {_fmt(build_s)}")
+    _row(echo, "sat (default)", sat)
+    _row(echo, "cpsat, plain model per puzzle", cpsat)
+    _row(echo, f"python-constraint (first {len(subset)})", constraint)
+    report["hard_9x9"] = {
+        "n_norvig": n_norvig,
+        "n_generated": len(generated),
+        "generation_s": gen_s,
+        "sat": _strip(sat),
+        "cpsat_plain": _strip(cpsat),
+        "constraint": _strip(constraint),
+        "sat_median_on_constraint_subset_s": sat_subset["median_s"],
+    }
+    _check(echo, report, "sat_vs_cpsat_plain_9x9", cpsat["median_s"] / sat["median_s"],
+           TARGETS["sat_vs_cpsat_plain_9x9"], True)
+    if subset:
+        _check(echo, report, "sat_vs_constraint_9x9",
+               constraint["median_s"] / sat_subset["median_s"],
+               TARGETS["sat_vs_constraint_9x9"], True)
+
+
+def bench_large(n_large: int, seed: int, echo: Echo, report: dict[str, Any],
+                cpsat_baseline: bool = True) -> None:
+    echo("\n[2] sparsest generated 16x16 and 25x25 (minimal: no given removable)")
+    report["large"] = {}
+    all_times: list[float] = []
+    for box in ((4, 4), (5, 5)):
+        n = box[0] * box[1]
+        rng = np.random.default_rng(seed + n)
+        puzzles, gen_s = _timed(
+            lambda box=box, rng=rng: [
+                generate_puzzle(*box, minimal=True, is_unique=_is_unique, rng=rng)[0]
+                for _ in tqdm(range(n_large), desc=f"generating minimal {n}x{n}", leave=False,
+                              disable=None)
+            ]
+        )
+        givens = [p.n_givens for p in puzzles]
+        echo(f"  {n}x{n}: {len(puzzles)} minimal puzzles, givens {min(givens)}-{max(givens)}, "
+             f"generated in {gen_s:.1f} s")
+        _, build_s = _timed(lambda p=puzzles[0]: solvers.solve_sudoku(p, backend="sat"))
+        sat = _time_backend(puzzles, "sat", 60.0, f"sat {n}x{n}")
+        echo(f"  sat first call (builds the {n}x{n} encoding): {_fmt(build_s)}")
+        _row(echo, f"sat {n}x{n}", sat)
+        entry = {"generation_s": gen_s, "givens": givens, "sat": _strip(sat),
+                 "sat_first_call_s": build_s}
+        if cpsat_baseline:
+            cpsat = _time_backend(puzzles, "cpsat", 60.0, f"cpsat {n}x{n}", workers=1, seed=seed)
+            _row(echo, f"cpsat plain {n}x{n}", cpsat)
+            entry["cpsat_plain"] = _strip(cpsat)
+        report["large"][f"{n}x{n}"] = entry
+        all_times += sat["times_s"]
+        if sat["verified"] != len(puzzles):
+            echo(f"  WARNING: only {sat['verified']}/{len(puzzles)} {n}x{n} answers verified")
+    _check(echo, report, "large_median_s", statistics.median(all_times),
+           TARGETS["large_median_s"], False)
+    _check(echo, report, "large_max_s", max(all_times), TARGETS["large_max_s"], False)
+
+
+def bench_mazes(data_dir: Path | None, echo: Echo, report: dict[str, Any],
+                max_maps: int | None = None) -> None:
+    echo("\n[3] Moving AI 512x512 mazes: parse + search, fast path vs networkx")
+    folder = None if data_dir is None else data_dir / "maze-movingai-512"
+    if folder is None or not folder.is_dir():
+        echo("  skipped: ../shared/data/maze-movingai-512 not found (pass --data)")
+        return
+    from solvers.maze import GridGraph, networkx_shortest_path
+
+    queries = load_movingai_pairs(folder)
+    by_map: dict[str, list[Any]] = {}
+    for q in queries:
+        by_map.setdefault(q.map_name, []).append(q)
+    names = sorted(by_map)[:max_maps] if max_maps else sorted(by_map)
+    texts = {name: (folder / "maps" / f"{name}.map.txt").read_text() for name in names}
+    n_queries = sum(len(by_map[n]) for n in names)
+
+    def run(kind: str) -> tuple[float, int]:
+        correct = 0
+        t0 = time.perf_counter()
+        for name in tqdm(names, desc=f"mazes ({kind})", leave=False, disable=None):
+            first = by_map[name][0]
+            task = MazeTask.from_movingai(texts[name], first.start, first.goal)
+            if kind == "fast":
+                graph = GridGraph(task)
+                paths = [graph.shortest_path(q.start, [q.goal])[0] for q in by_map[name]]
+            else:
+                paths = networkx_shortest_path(task, [(q.start, [q.goal]) for q in by_map[name]])
+            for q, path in zip(by_map[name], paths, strict=True):
+                correct += len(path) - 1 == q.shortest_length
+        return time.perf_counter() - t0, correct
+
+    fast_s, fast_ok = run("fast")
+    nx_s, nx_ok = run("networkx")
+    # Spot-check the fast answers with the independent oracle (its own BFS in tasks.verify).
+    oracle_ok = 0
+    for name in names[:3]:
+        q = by_map[name][0]
+        task = MazeTask.from_movingai(texts[name], q.start, q.goal)
+        oracle_ok += verify(task, GridGraph(task).shortest_path(q.start, [q.goal])[0]).ok
+    echo(f"  {len(names)} maps, {n_queries} queries")
+    echo(f"  fast (scipy csgraph BFS): {fast_s:.3f} s total, lengths equal pairs.csv: "
+         f"{fast_ok}/{n_queries}")
+    echo(f"  networkx (graph + shortest path): {nx_s:.2f} s total, lengths equal: "
+         f"{nx_ok}/{n_queries}")
+    echo(f"  oracle verify() on {min(3, len(names))} far pairs: {oracle_ok} verified")
+    report["mazes"] = {"maps": len(names), "queries": n_queries, "fast_s": fast_s,
+                       "fast_lengths_ok": fast_ok, "networkx_s": nx_s,
+                       "networkx_lengths_ok": nx_ok, "oracle_verified": oracle_ok}
+    if fast_ok != n_queries:
+        echo("  WARNING: fast path lengths differ from pairs.csv")
+        report["targets"]["maze_lengths"] = {"value": fast_ok, "target": n_queries, "met": False}
+    _check(echo, report, "maze_fast_vs_networkx", nx_s / fast_s,
+           TARGETS["maze_fast_vs_networkx"], True)
+
+
+def _strip(stats: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in stats.items() if k != "times_s"}
+
+
+def run_symbolic_benchmark(
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    n_generated: int = 200,
+    n_large: int = 10,
+    constraint_subset: int = 20,
+    seed: int = 0,
+    quick: bool = False,
+    echo: Echo = lambda _line: None,
+) -> dict[str, Any]:
+    """Run the symbolic benchmark and return its report (also streamed through ``echo``).
+
+    ``quick=True`` shrinks every section (a smoke test; its ratios are not the targets' figures).
+    """
+    if quick:
+        n_generated, n_large, constraint_subset = min(n_generated, 5), min(n_large, 2), 2
+    found = find_data_dir(data_dir)
+    report: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "platform": platform.platform()},
+        "data_dir": str(found) if found else None,
+        "quick": quick,
+        "targets": {},
+    }
+    echo(f"neurosym bench symbolic (data: {found or 'not found'}; quick={quick})")
+    bench_hard_9x9(found, n_generated, constraint_subset, seed, echo, report)
+    bench_large(n_large, seed, echo, report, cpsat_baseline=not quick)
+    bench_mazes(found, echo, report, max_maps=2 if quick else None)
+    report["all_targets_met"] = all(t["met"] for t in report["targets"].values())
+    echo(f"\nall targets met: {report['all_targets_met']}")
+    return report

@@ -1,0 +1,32 @@
+"""The Examples sections of public docstrings run as doctests."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "tasks.sudoku",
+    "tasks.maze",
+    "tasks.verify",
+    "tasks.detect",
+    "tasks.generators.sudoku",
+    "tasks.generators.maze",
+    "tasks.datasets",
+    "solvers.sudoku_sat",
+    "solvers.sudoku_cpsat",
+    "solvers.sudoku_backtrack",
+    "solvers.maze",
+    "neurosym",
+    "neurosym.api",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no runnable Examples"
+    assert result.failed == 0
