@@ -1,4 +1,4 @@
-"""``solve()`` and ``count_solutions()``: the public entry points, dispatching on task kind and method.
+"""``solve()`` and ``count_solutions()``: the public entry points, by task kind and method.
 
 The only place that joins tasks, solvers and (later) trm. Every answer goes through
 ``tasks.verify`` before it is returned; ``verified`` is that verdict, never a solver's claim.
@@ -80,7 +80,8 @@ def load_task(
         return _read_file(Path(source), box)
     if not isinstance(source, str):
         raise InvalidTaskError(
-            f"expected a SudokuTask, MazeTask, puzzle text or file path, got {type(source).__name__}"
+            "expected a SudokuTask, MazeTask, puzzle text or file path, "
+            f"got {type(source).__name__}"
         )
     if "\n" not in source and len(source) < 4096 and _is_file(source):
         return _read_file(Path(source), box)
@@ -147,7 +148,8 @@ def solve(
 
     Examples
     --------
-    >>> r = solve("4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......")
+    >>> r = solve("4.....8.5.3..........7......2.....6.....8.4......1."
+    ...           "......6.3.7.5..2.....1.4......")
     >>> r.verified, r.unique, r.answer[0]
     (True, True, (4, 1, 7, 3, 6, 9, 8, 2, 5))
     >>> r = solve("S.#\\n..#\\n#.G")
@@ -255,6 +257,9 @@ def count_solutions(
     task = load_task(task, box=box)
     if isinstance(task, SudokuTask):
         return solvers.count_sudoku_solutions(
-            task, limit, backend=backend or solvers.DEFAULT_SUDOKU_BACKEND, time_limit_s=time_limit_s
+            task,
+            limit,
+            backend=backend or solvers.DEFAULT_SUDOKU_BACKEND,
+            time_limit_s=time_limit_s,
         )
     return solvers.count_maze_shortest_paths(task, limit=limit)

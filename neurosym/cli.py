@@ -45,7 +45,10 @@ def format_result(result: object) -> str:
     task = result.task  # type: ignore[attr-defined]
     if isinstance(task, SudokuTask):
         drawing = task.to_text(result.answer)  # type: ignore[attr-defined]
-        what = f"{task.size}x{task.size} Sudoku ({task.box_rows}x{task.box_cols} boxes), {task.n_givens} givens"
+        what = (
+            f"{task.size}x{task.size} Sudoku ({task.box_rows}x{task.box_cols} boxes), "
+            f"{task.n_givens} givens"
+        )
     else:
         drawing = task.to_text(result.answer)  # type: ignore[attr-defined]
         moves = len(result.answer) - 1  # type: ignore[attr-defined]

@@ -2,33 +2,93 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
 
 from tasks.errors import InvalidTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 
-__all__ = ["Task", "parse_task", "task_from_json"]
-
-Task = Annotated[SudokuTask | MazeTask, Field(discriminator="kind")]
-_TASK_ADAPTER: TypeAdapter[SudokuTask | MazeTask] = TypeAdapter(Task)
+__all__ = ["parse_task", "task_from_json"]
 
 
-def task_from_json(text: str | bytes) -> SudokuTask | MazeTask:
-    """Read a task written by ``task.model_dump_json()``; the ``kind`` field picks the type.
+def _task_tag(value: Any) -> str | None:
+    """The union member for a JSON object: its ``kind``, else guessed from its fields."""
+    if isinstance(value, (SudokuTask, MazeTask)):
+        return value.kind
+    if not isinstance(value, Mapping):
+        return None
+    kind = value.get("kind")
+    if kind is not None:
+        return kind if kind in ("sudoku", "maze") else None
+    if "grid" in value:
+        return "sudoku"
+    if "rows" in value:
+        return "maze"
+    return None
+
+
+_TASK_ADAPTER: TypeAdapter[SudokuTask | MazeTask] = TypeAdapter(
+    Annotated[
+        Annotated[SudokuTask, Tag("sudoku")] | Annotated[MazeTask, Tag("maze")],
+        Discriminator(
+            _task_tag,
+            custom_error_type="unknown_task_kind",
+            custom_error_message="expected an object with kind 'sudoku' (grid, box_rows, "
+            "box_cols) or 'maze' (rows, start, goals)",
+        ),
+    ]
+)
+
+
+def task_from_json(data: str | bytes | Mapping[str, Any]) -> SudokuTask | MazeTask:
+    """A task from its JSON form (what ``task.model_dump_json()`` writes) or a decoded dict.
+
+    ``kind`` (``"sudoku"`` or ``"maze"``) selects the type; when it is missing, a ``grid`` field
+    means Sudoku and a ``rows`` field a maze.
+
+    Raises
+    ------
+    InvalidTaskError
+        On invalid JSON, an unknown kind, or fields that do not make a valid task.
 
     Examples
     --------
-    >>> t = SudokuTask.parse("12.." "34.." "...." "....")
-    >>> task_from_json(t.model_dump_json()) == t
+    >>> maze = MazeTask(rows=("..", "#."), start=(0, 0), goal=(1, 1))
+    >>> task_from_json(maze.model_dump_json()) == maze
     True
+    >>> task_from_json({"grid": [[1, 0, 0, 0], [0] * 4, [0] * 4, [0] * 4], "box_rows": 2,
+    ...                 "box_cols": 2}).n_givens
+    1
     """
     try:
-        return _TASK_ADAPTER.validate_json(text)
+        if isinstance(data, (str, bytes, bytearray)):
+            return _TASK_ADAPTER.validate_json(data)
+        if isinstance(data, Mapping):
+            return _TASK_ADAPTER.validate_python(dict(data))
     except ValidationError as exc:
-        raise InvalidTaskError(f"not a valid task JSON: {exc}") from None
+        raise InvalidTaskError(f"invalid task JSON: {_describe(exc)}") from None
+    raise InvalidTaskError(f"expected task JSON text or a dict, got {type(data).__name__}")
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False)[:5]:
+        loc = ".".join(str(p) for p in error.get("loc", ()))
+        cause = error.get("ctx", {}).get("error")
+        # the task types validate in __init__ and raise our error; show its message, unwrapped
+        msg = str(cause) if isinstance(cause, InvalidTaskError) else error["msg"]
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _is_movingai(text: str) -> bool:
+    head = text.lstrip().splitlines()[:1]
+    key = head[0].strip().lower().replace("=", " ").split(" ")[0] if head else ""
+    return key in ("type", "height", "width", "mapwidth", "mapheight")
 
 
 def parse_task(text: str, *, box: tuple[int, int] | None = None) -> SudokuTask | MazeTask:
@@ -51,6 +111,11 @@ def parse_task(text: str, *, box: tuple[int, int] | None = None) -> SudokuTask |
         raise InvalidTaskError("empty input: expected a Sudoku, a maze or a JSON task")
     if stripped.startswith("{"):
         return task_from_json(stripped)
+    if _is_movingai(stripped):
+        raise InvalidTaskError(
+            "a Moving AI map holds no start or goal; use MazeTask.from_movingai(text, start, "
+            "goal), tasks.datasets.load_movingai_tasks(folder) or a JSON maze task"
+        )
     if "#" in text or "@" in text:
         return MazeTask.parse(text)
     try:

@@ -22,7 +22,7 @@ class NeurosymError(Exception):
 
 
 class InvalidTaskError(NeurosymError, ValueError):
-    """A task, puzzle text or answer is malformed (wrong size, bad character, conflicting givens...)."""
+    """A task, puzzle text or argument is malformed (wrong size, bad character, bad value)."""
 
 
 class UnsupportedTaskError(NeurosymError, TypeError):
@@ -43,3 +43,16 @@ class CheckpointError(NeurosymError):
 
 class ConfigError(NeurosymError, ValueError):
     """A configuration value is invalid (names the field, the value and what is expected)."""
+
+
+def describe_validation_error(exc: Exception) -> str:
+    """A one-line summary of a pydantic ``ValidationError``: ``field: problem; ...``."""
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return str(exc)
+    parts = []
+    for err in errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "value"
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)

@@ -1,4 +1,4 @@
-"""The grid-maze task type: walls and free cells, a start, one or more goal cells, 4-connected moves.
+"""The grid-maze task type: walls and free cells, a start, one or more goal cells, 4-connected.
 
 Rows are stored as strings of ``#`` (wall) and ``.`` (free), which keeps a 512x512 map compact.
 A path is a list of ``(row, col)`` cells from the start to any goal cell.
@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from tasks.errors import InvalidTaskError
+from tasks.errors import InvalidTaskError, describe_validation_error
 
 __all__ = ["MazeTask", "Cell", "MAX_MAZE_SIDE", "WALL", "FREE"]
 
@@ -58,7 +58,7 @@ class MazeTask(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise InvalidTaskError(f"invalid MazeTask: {exc}") from None
+            raise InvalidTaskError(f"invalid MazeTask: {describe_validation_error(exc)}") from None
 
     @model_validator(mode="before")
     @classmethod
@@ -71,11 +71,9 @@ class MazeTask(BaseModel):
                 data["goals"] = (data.pop("goal"),)
             rows = data.get("rows")
             if isinstance(rows, Sequence) and not isinstance(rows, str) and rows:
-                if not isinstance(rows[0], str):
+                if all(isinstance(row, Sequence) and not isinstance(row, str) for row in rows):
                     # a 2-D grid of booleans / 0-1 ints: truthy = wall
-                    data["rows"] = tuple(
-                        "".join(WALL if v else FREE for v in row) for row in rows
-                    )
+                    data["rows"] = tuple("".join(WALL if v else FREE for v in row) for row in rows)
         return data
 
     @model_validator(mode="after")
@@ -198,9 +196,7 @@ class MazeTask(BaseModel):
         return cls(rows=tuple(rows), start=starts[0], goals=tuple(goals))
 
     @classmethod
-    def from_movingai(
-        cls, map_text: str, start: Cell, goal: Cell | Sequence[Cell]
-    ) -> MazeTask:
+    def from_movingai(cls, map_text: str, start: Cell, goal: Cell | Sequence[Cell]) -> MazeTask:
         """Read a Moving AI ``.map`` (``@``/``O``/``T``/``W`` blocked; ``.``/``G``/``S`` free).
 
         Accepts the standard header (``type octile`` / ``height H`` / ``width W`` / ``map``) and
@@ -235,8 +231,9 @@ class MazeTask(BaseModel):
         body = [line.rstrip("\r") for line in lines[body_start:] if line.strip()]
         if len(body) != height:
             raise InvalidTaskError(f"header says {height} map rows, found {len(body)}")
-        table = str.maketrans({**dict.fromkeys(_MOVINGAI_FREE, FREE),
-                               **dict.fromkeys(_MOVINGAI_WALLS, WALL)})
+        table = str.maketrans(
+            {**dict.fromkeys(_MOVINGAI_FREE, FREE), **dict.fromkeys(_MOVINGAI_WALLS, WALL)}
+        )
         rows = []
         for r, line in enumerate(body):
             if len(line) != width:
@@ -262,7 +259,9 @@ def _as_cells(value: Any) -> tuple[Cell, ...]:
     try:
         first = value[0]
     except (TypeError, IndexError, KeyError):
-        raise InvalidTaskError(f"goal must be (row, col) or a list of cells, got {value!r}") from None
+        raise InvalidTaskError(
+            f"goal must be (row, col) or a list of cells, got {value!r}"
+        ) from None
     if isinstance(first, Sequence):
         return tuple(_as_cell(v) for v in value)
     return (_as_cell(value),)

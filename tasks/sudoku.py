@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from tasks.errors import InvalidTaskError
+from tasks.errors import InvalidTaskError, describe_validation_error
 
 __all__ = ["SudokuTask", "SudokuGrid", "MAX_SUDOKU_SIDE", "infer_box", "value_to_char"]
 
@@ -39,7 +39,7 @@ def value_to_char(value: int) -> str:
 def _char_to_value(ch: str) -> int:
     if ch in _BLANK_CHARS:
         return 0
-    index = _ALPHABET.find(ch.upper())
+    index = _ALPHABET.find(ch.upper()) if ch.isascii() else -1
     if index < 0:
         raise InvalidTaskError(f"unexpected character {ch!r} in Sudoku text")
     return index + 1
@@ -48,7 +48,7 @@ def _char_to_value(ch: str) -> int:
 def _token_to_value(token: str) -> int:
     if token in _BLANK_CHARS or set(token) <= _BLANK_CHARS:
         return 0
-    if token.isdigit():
+    if token.isascii() and token.isdigit():
         return int(token)
     if len(token) == 1:
         return _char_to_value(token)
@@ -85,7 +85,7 @@ def infer_box(side: int) -> tuple[int, int]:
 
 
 class SudokuTask(BaseModel):
-    """A Sudoku of any box shape: ``box_rows x box_cols`` boxes, grid side ``N = box_rows*box_cols``.
+    """A Sudoku of any box shape: ``box_rows x box_cols`` boxes, side ``N = box_rows*box_cols``.
 
     The givens may conflict (noisy input is a supported case); :meth:`given_conflicts` lists such
     pairs and solvers report them as unsolvable.
@@ -137,7 +137,9 @@ class SudokuTask(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise InvalidTaskError(f"invalid SudokuTask: {exc}") from None
+            raise InvalidTaskError(
+                f"invalid SudokuTask: {describe_validation_error(exc)}"
+            ) from None
 
     # ------------------------------------------------------------------ geometry
     @property
@@ -163,8 +165,9 @@ class SudokuTask(BaseModel):
         for b in range(n):
             r0 = (b // self.box_rows) * self.box_rows
             c0 = (b % self.box_rows) * self.box_cols
-            yield f"box {b}", tuple(
-                (r0 + i, c0 + j) for i in range(self.box_rows) for j in range(self.box_cols)
+            yield (
+                f"box {b}",
+                tuple((r0 + i, c0 + j) for i in range(self.box_rows) for j in range(self.box_cols)),
             )
 
     # ------------------------------------------------------------------ givens
@@ -231,8 +234,8 @@ class SudokuTask(BaseModel):
     def from_grid(cls, grid: object, box: tuple[int, int] | None = None) -> SudokuTask:
         """Build from any N x N nested sequence of ints (``0``/``None`` blank)."""
         try:
-            rows = tuple(tuple(0 if v is None else int(v) for v in row) for row in grid)  # type: ignore[union-attr]
-        except (TypeError, ValueError) as exc:
+            rows = tuple(tuple(_cell_value(v) for v in row) for row in grid)  # type: ignore[union-attr]
+        except TypeError as exc:
             raise InvalidTaskError(f"grid must be an N x N sequence of ints: {exc}") from None
         n = len(rows)
         if box is None:
@@ -255,7 +258,9 @@ class SudokuTask(BaseModel):
 
         Examples
         --------
-        >>> t = SudokuTask.parse("4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......")
+        >>> t = SudokuTask.parse(
+        ...     "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
+        ... )
         >>> t.size, t.n_givens
         (9, 17)
         """
@@ -279,6 +284,21 @@ class SudokuTask(BaseModel):
                     f"row {r} has {len(row)} cells but the grid has {n} rows; expected {n}x{n}"
                 )
         return cls.from_grid(rows, box=box)
+
+
+def _cell_value(value: object) -> int:
+    """A cell as an int: ``None`` is blank; integral floats/numpy ints pass, anything else fails."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise InvalidTaskError(f"cell value {value!r} is a bool, expected an int")
+    try:
+        as_int = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise InvalidTaskError(f"cell value {value!r} is not an integer") from None
+    if as_int != value:
+        raise InvalidTaskError(f"cell value {value!r} is not an integer")
+    return as_int
 
 
 def _check_box_arg(box: object) -> tuple[int, int]:
@@ -335,7 +355,7 @@ def _read_rows(text: str) -> list[list[int]]:
             use_tokens = (
                 len(tokens) > 1
                 and side * side == len(tokens)
-                and all(t.isdigit() and int(t) <= side for t in tokens)
+                and all(t.isascii() and t.isdigit() and int(t) <= side for t in tokens)
                 and any(len(t) > 1 for t in tokens)
             )
         else:

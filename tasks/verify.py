@@ -72,7 +72,8 @@ def verify(task: SudokuTask | MazeTask, answer: Any) -> Verification:
     >>> t = SudokuTask.parse("12.." "34.." "...." "....")
     >>> verify(t, [[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]]).ok
     True
-    >>> [v.rule for v in verify(t, [[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 1, 2]]).violations]
+    >>> bad = [[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 1, 2]]
+    >>> [v.rule for v in verify(t, bad).violations]
     ['column', 'column']
     """
     if isinstance(task, SudokuTask):
@@ -96,7 +97,11 @@ def _sudoku_violations(task: SudokuTask, answer: Any) -> list[Violation]:
         for c, v in enumerate(row):
             if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= n:
                 out.append(
-                    Violation(rule="value", cells=((r, c),), message=f"cell ({r}, {c}) holds {v!r}, expected 1..{n}")
+                    Violation(
+                        rule="value",
+                        cells=((r, c),),
+                        message=f"cell ({r}, {c}) holds {v!r}, expected 1..{n}",
+                    )
                 )
             elif task.grid[r][c] and task.grid[r][c] != v:
                 out.append(
@@ -144,7 +149,12 @@ def maze_shortest_length(task: MazeTask) -> int | None:
         u = queue.popleft()
         du = dist[u] + 1
         col = u % w
-        for v, ok in ((u - w, u >= w), (u + w, u + w < h * w), (u - 1, col > 0), (u + 1, col < w - 1)):
+        for v, ok in (
+            (u - w, u >= w),
+            (u + w, u + w < h * w),
+            (u - 1, col > 0),
+            (u + 1, col < w - 1),
+        ):
             if ok and free[v] and dist[v] < 0:
                 if v in goal_ids:
                     return du
@@ -162,17 +172,41 @@ def _maze_violations(task: MazeTask, answer: Any) -> list[Violation]:
     if not path:
         return [Violation(rule="empty", message="the path is empty")]
     if path[0] != task.start:
-        out.append(Violation(rule="start", cells=(path[0],), message=f"path starts at {path[0]}, not at the start {task.start}"))
+        out.append(
+            Violation(
+                rule="start",
+                cells=(path[0],),
+                message=f"path starts at {path[0]}, not at the start {task.start}",
+            )
+        )
     if path[-1] not in task.goals:
-        out.append(Violation(rule="goal", cells=(path[-1],), message=f"path ends at {path[-1]}, not at a goal cell"))
+        out.append(
+            Violation(
+                rule="goal",
+                cells=(path[-1],),
+                message=f"path ends at {path[-1]}, not at a goal cell",
+            )
+        )
     for r, c in path:
         if not (0 <= r < task.height and 0 <= c < task.width):
-            out.append(Violation(rule="bounds", cells=((r, c),), message=f"cell ({r}, {c}) is outside the grid"))
+            out.append(
+                Violation(
+                    rule="bounds", cells=((r, c),), message=f"cell ({r}, {c}) is outside the grid"
+                )
+            )
         elif task.rows[r][c] != ".":
-            out.append(Violation(rule="wall", cells=((r, c),), message=f"cell ({r}, {c}) is a wall"))
+            out.append(
+                Violation(rule="wall", cells=((r, c),), message=f"cell ({r}, {c}) is a wall")
+            )
     for a, b in zip(path, path[1:], strict=False):
         if abs(a[0] - b[0]) + abs(a[1] - b[1]) != 1:
-            out.append(Violation(rule="adjacency", cells=(a, b), message=f"{a} -> {b} is not one 4-connected move"))
+            out.append(
+                Violation(
+                    rule="adjacency",
+                    cells=(a, b),
+                    message=f"{a} -> {b} is not one 4-connected move",
+                )
+            )
     if out:
         return out
     shortest = maze_shortest_length(task)

@@ -10,7 +10,10 @@ from hypothesis import HealthCheck, settings
 
 # `ci` when CI is set (derandomized, so a red CI reproduces), `dev` for quick local runs.
 settings.register_profile(
-    "ci", max_examples=60, derandomize=True, deadline=None,
+    "ci",
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(

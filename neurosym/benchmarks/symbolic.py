@@ -116,8 +116,14 @@ def _row(echo: Echo, name: str, stats: dict[str, Any]) -> None:
     )
 
 
-def _check(echo: Echo, report: dict[str, Any], name: str, value: float, target: float,
-           higher_is_better: bool) -> None:
+def _check(
+    echo: Echo,
+    report: dict[str, Any],
+    name: str,
+    value: float,
+    target: float,
+    higher_is_better: bool,
+) -> None:
     met = value >= target if higher_is_better else value <= target
     report["targets"][name] = {"value": value, "target": target, "met": bool(met)}
     sign = ">=" if higher_is_better else "<="
@@ -125,19 +131,27 @@ def _check(echo: Echo, report: dict[str, Any], name: str, value: float, target: 
 
 
 def bench_hard_9x9(
-    data_dir: Path | None, n_generated: int, constraint_subset: int, seed: int, echo: Echo,
+    data_dir: Path | None,
+    n_generated: int,
+    constraint_subset: int,
+    seed: int,
+    echo: Echo,
     report: dict[str, Any],
 ) -> None:
     echo("\n[1] hard 9x9: Norvig hardest + generated minimal puzzles")
     puzzles: list[SudokuTask] = []
     if data_dir is not None and (data_dir / "sudoku-norvig-hardest" / "hardest.csv").is_file():
-        puzzles += [r.task for r in load_sudoku_csv(data_dir / "sudoku-norvig-hardest" / "hardest.csv")]
+        puzzles += [
+            r.task for r in load_sudoku_csv(data_dir / "sudoku-norvig-hardest" / "hardest.csv")
+        ]
     n_norvig = len(puzzles)
     rng = np.random.default_rng(seed)
     (generated, gen_s) = _timed(
         lambda: [
             generate_puzzle(3, 3, minimal=True, is_unique=_is_unique, rng=rng)[0]
-            for _ in tqdm(range(n_generated), desc="generating minimal 9x9", leave=False, disable=None)
+            for _ in tqdm(
+                range(n_generated), desc="generating minimal 9x9", leave=False, disable=None
+            )
         ]
     )
     puzzles += generated
@@ -168,16 +182,28 @@ def bench_hard_9x9(
         "constraint": _strip(constraint),
         "sat_median_on_constraint_subset_s": sat_subset["median_s"],
     }
-    _check(echo, report, "sat_vs_cpsat_plain_9x9", cpsat["median_s"] / sat["median_s"],
-           TARGETS["sat_vs_cpsat_plain_9x9"], True)
+    _check(
+        echo,
+        report,
+        "sat_vs_cpsat_plain_9x9",
+        cpsat["median_s"] / sat["median_s"],
+        TARGETS["sat_vs_cpsat_plain_9x9"],
+        True,
+    )
     if subset:
-        _check(echo, report, "sat_vs_constraint_9x9",
-               constraint["median_s"] / sat_subset["median_s"],
-               TARGETS["sat_vs_constraint_9x9"], True)
+        _check(
+            echo,
+            report,
+            "sat_vs_constraint_9x9",
+            constraint["median_s"] / sat_subset["median_s"],
+            TARGETS["sat_vs_constraint_9x9"],
+            True,
+        )
 
 
-def bench_large(n_large: int, seed: int, echo: Echo, report: dict[str, Any],
-                cpsat_baseline: bool = True) -> None:
+def bench_large(
+    n_large: int, seed: int, echo: Echo, report: dict[str, Any], cpsat_baseline: bool = True
+) -> None:
     echo("\n[2] sparsest generated 16x16 and 25x25 (minimal: no given removable)")
     report["large"] = {}
     all_times: list[float] = []
@@ -185,21 +211,28 @@ def bench_large(n_large: int, seed: int, echo: Echo, report: dict[str, Any],
         n = box[0] * box[1]
         rng = np.random.default_rng(seed + n)
         puzzles, gen_s = _timed(
-            lambda box=box, rng=rng: [
+            lambda box=box, rng=rng, n=n: [
                 generate_puzzle(*box, minimal=True, is_unique=_is_unique, rng=rng)[0]
-                for _ in tqdm(range(n_large), desc=f"generating minimal {n}x{n}", leave=False,
-                              disable=None)
+                for _ in tqdm(
+                    range(n_large), desc=f"generating minimal {n}x{n}", leave=False, disable=None
+                )
             ]
         )
         givens = [p.n_givens for p in puzzles]
-        echo(f"  {n}x{n}: {len(puzzles)} minimal puzzles, givens {min(givens)}-{max(givens)}, "
-             f"generated in {gen_s:.1f} s")
+        echo(
+            f"  {n}x{n}: {len(puzzles)} minimal puzzles, givens {min(givens)}-{max(givens)}, "
+            f"generated in {gen_s:.1f} s"
+        )
         _, build_s = _timed(lambda p=puzzles[0]: solvers.solve_sudoku(p, backend="sat"))
         sat = _time_backend(puzzles, "sat", 60.0, f"sat {n}x{n}")
         echo(f"  sat first call (builds the {n}x{n} encoding): {_fmt(build_s)}")
         _row(echo, f"sat {n}x{n}", sat)
-        entry = {"generation_s": gen_s, "givens": givens, "sat": _strip(sat),
-                 "sat_first_call_s": build_s}
+        entry = {
+            "generation_s": gen_s,
+            "givens": givens,
+            "sat": _strip(sat),
+            "sat_first_call_s": build_s,
+        }
         if cpsat_baseline:
             cpsat = _time_backend(puzzles, "cpsat", 60.0, f"cpsat {n}x{n}", workers=1, seed=seed)
             _row(echo, f"cpsat plain {n}x{n}", cpsat)
@@ -208,13 +241,20 @@ def bench_large(n_large: int, seed: int, echo: Echo, report: dict[str, Any],
         all_times += sat["times_s"]
         if sat["verified"] != len(puzzles):
             echo(f"  WARNING: only {sat['verified']}/{len(puzzles)} {n}x{n} answers verified")
-    _check(echo, report, "large_median_s", statistics.median(all_times),
-           TARGETS["large_median_s"], False)
+    _check(
+        echo,
+        report,
+        "large_median_s",
+        statistics.median(all_times),
+        TARGETS["large_median_s"],
+        False,
+    )
     _check(echo, report, "large_max_s", max(all_times), TARGETS["large_max_s"], False)
 
 
-def bench_mazes(data_dir: Path | None, echo: Echo, report: dict[str, Any],
-                max_maps: int | None = None) -> None:
+def bench_mazes(
+    data_dir: Path | None, echo: Echo, report: dict[str, Any], max_maps: int | None = None
+) -> None:
     echo("\n[3] Moving AI 512x512 mazes: parse + search, fast path vs networkx")
     folder = None if data_dir is None else data_dir / "maze-movingai-512"
     if folder is None or not folder.is_dir():
@@ -254,19 +294,30 @@ def bench_mazes(data_dir: Path | None, echo: Echo, report: dict[str, Any],
         task = MazeTask.from_movingai(texts[name], q.start, q.goal)
         oracle_ok += verify(task, GridGraph(task).shortest_path(q.start, [q.goal])[0]).ok
     echo(f"  {len(names)} maps, {n_queries} queries")
-    echo(f"  fast (scipy csgraph BFS): {fast_s:.3f} s total, lengths equal pairs.csv: "
-         f"{fast_ok}/{n_queries}")
-    echo(f"  networkx (graph + shortest path): {nx_s:.2f} s total, lengths equal: "
-         f"{nx_ok}/{n_queries}")
+    echo(
+        f"  fast (scipy csgraph BFS): {fast_s:.3f} s total, lengths equal pairs.csv: "
+        f"{fast_ok}/{n_queries}"
+    )
+    echo(
+        f"  networkx (graph + shortest path): {nx_s:.2f} s total, lengths equal: "
+        f"{nx_ok}/{n_queries}"
+    )
     echo(f"  oracle verify() on {min(3, len(names))} far pairs: {oracle_ok} verified")
-    report["mazes"] = {"maps": len(names), "queries": n_queries, "fast_s": fast_s,
-                       "fast_lengths_ok": fast_ok, "networkx_s": nx_s,
-                       "networkx_lengths_ok": nx_ok, "oracle_verified": oracle_ok}
+    report["mazes"] = {
+        "maps": len(names),
+        "queries": n_queries,
+        "fast_s": fast_s,
+        "fast_lengths_ok": fast_ok,
+        "networkx_s": nx_s,
+        "networkx_lengths_ok": nx_ok,
+        "oracle_verified": oracle_ok,
+    }
     if fast_ok != n_queries:
         echo("  WARNING: fast path lengths differ from pairs.csv")
         report["targets"]["maze_lengths"] = {"value": fast_ok, "target": n_queries, "met": False}
-    _check(echo, report, "maze_fast_vs_networkx", nx_s / fast_s,
-           TARGETS["maze_fast_vs_networkx"], True)
+    _check(
+        echo, report, "maze_fast_vs_networkx", nx_s / fast_s, TARGETS["maze_fast_vs_networkx"], True
+    )
 
 
 def _strip(stats: dict[str, Any]) -> dict[str, Any]:
@@ -291,8 +342,11 @@ def run_symbolic_benchmark(
         n_generated, n_large, constraint_subset = min(n_generated, 5), min(n_large, 2), 2
     found = find_data_dir(data_dir)
     report: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "data_dir": str(found) if found else None,
         "quick": quick,
         "targets": {},

@@ -38,9 +38,21 @@ MAZE = """
 
 
 def test_public_names_importable():
-    for name in ["solve", "count_solutions", "SudokuTask", "MazeTask", "verify", "SolveResult",
-                 "NeurosymError", "InvalidTaskError", "UnsupportedTaskError", "UnsolvableError",
-                 "SolverTimeoutError", "CheckpointError", "ConfigError"]:
+    for name in [
+        "solve",
+        "count_solutions",
+        "SudokuTask",
+        "MazeTask",
+        "verify",
+        "SolveResult",
+        "NeurosymError",
+        "InvalidTaskError",
+        "UnsupportedTaskError",
+        "UnsolvableError",
+        "SolverTimeoutError",
+        "CheckpointError",
+        "ConfigError",
+    ]:
         assert hasattr(neurosym, name), name
     assert issubclass(neurosym.InvalidTaskError, ValueError)
     assert issubclass(neurosym.SolverTimeoutError, TimeoutError)
@@ -90,8 +102,8 @@ def test_solve_16x16_grid_file(tmp_path):
 
 def test_count_solutions():
     assert count_solutions(HARD) == 1
-    assert count_solutions("12.." "34.." "...." "....", limit=10) == 4
-    assert count_solutions("12.." "34.." "...." "....", limit=3) == 3
+    assert count_solutions("12..34..........", limit=10) == 4
+    assert count_solutions("12..34..........", limit=3) == 3
     assert count_solutions("11.." + "." * 12) == 0  # conflicting givens: no solution
     with pytest.raises(InvalidTaskError, match="limit"):
         count_solutions(HARD, limit=0)
@@ -168,8 +180,18 @@ def test_cli_errors_are_clean(capsys):
         main(["solve", HARD, "--box", "bad"])
 
 
-@pytest.mark.parametrize("argv", [[], ["solve"], ["bench"], ["--help"], ["solve", "--help"],
-                                  ["demo", "--help"], ["bench", "symbolic", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["solve"],
+        ["bench"],
+        ["--help"],
+        ["solve", "--help"],
+        ["demo", "--help"],
+        ["bench", "symbolic", "--help"],
+    ],
+)
 def test_cli_help_everywhere(argv, capsys):
     with pytest.raises(SystemExit):
         main(argv)
@@ -182,5 +204,3 @@ def test_cli_demo(capsys):
     out = capsys.readouterr().out
     assert out.count("verified: yes") == 3
     assert "16x16 Sudoku" in out and "maze" in out
-
-

@@ -1,0 +1,401 @@
+"""The default Sudoku backend: a one-hot CNF solved by CaDiCaL (python-sat).
+
+One persistent incremental solver per box shape holds the rules; each puzzle's givens are passed as
+assumptions, so a solve costs no encoding work once the shape has been seen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import combinations
+
+from pysat.solvers import NoSuchSolverError, Solver
+
+from solvers._sudoku_common import check_givens, check_hints, check_limit, check_time_limit
+from solvers.result import SolverOutput
+from tasks.errors import NeurosymError, SolverTimeoutError, UnsolvableError
+from tasks.sudoku import SudokuGrid, SudokuTask
+
+__all__ = [
+    "BACKEND_NAME",
+    "SOLVER_NAMES",
+    "solve",
+    "count_solutions",
+    "warm_up",
+    "clear_cache",
+]
+
+BACKEND_NAME = "sat"
+
+#: SAT solvers tried in order; the first that python-sat can build is used. CaDiCaL first: it is the
+#: fastest here, and every name below supports assumptions, conflict budgets and ``accum_stats``.
+SOLVER_NAMES: tuple[str, ...] = ("cadical153", "cadical195", "glucose4", "minisat22")
+
+# The time limit is enforced between conflict-budgeted slices of search (see _search): the
+# first slice allows _FIRST_SLICE_CONFLICTS; later ones last about max(_SLICE_SECONDS,
+# _SLICE_GROWTH * time spent so far), converted to conflicts at the measured rate.
+_FIRST_SLICE_CONFLICTS = 2_000
+_SLICE_SECONDS = 0.05
+_SLICE_GROWTH = 0.5
+_MAX_SLICE_CONFLICTS = 10_000_000
+
+_EFFORT_KEYS = ("decisions", "conflicts", "propagations", "restarts")
+
+# Each count_solutions call spends one selector variable for good. The solver's per-variable
+# work (and the model python-sat copies out on every solve) grows with them, so an encoding is
+# rebuilt once its spent selectors outnumber its N**3 cell variables (or this floor).
+_MIN_SELECTORS_BEFORE_REBUILD = 1_000
+
+
+@dataclass(eq=False)
+class _Encoding:
+    """The Sudoku rules for one box shape, loaded into a live solver.
+
+    The solver is reused for every puzzle of this shape. That is sound because everything it ever
+    learns is a consequence of the clauses it holds, and those are the Sudoku rules alone (the
+    givens only ever enter as assumptions, and the blocking clauses of ``count_solutions`` are
+    switched off for good once counting ends). Learned clauses therefore stay true for every
+    later puzzle, and they make later solves faster.
+    """
+
+    box_rows: int
+    box_cols: int
+    solver: Solver
+    solver_name: str
+    next_var: int  # first variable index free for counting selectors
+    build_seconds: float
+    lock: threading.Lock  # held for every use of the solver (it is not thread-safe)
+    alive: bool = True  # False once retired: its solver is deleted, fetch a fresh encoding
+
+    @property
+    def size(self) -> int:
+        return self.box_rows * self.box_cols
+
+    def var(self, row: int, col: int, value: int) -> int:
+        """The variable meaning "cell (row, col) holds value" (value in 1..N)."""
+        n = self.size
+        return (row * n + col) * n + value
+
+
+_CACHE: dict[tuple[int, int], _Encoding] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _rule_clauses(box_rows: int, box_cols: int) -> list[list[int]]:
+    """The one-hot Sudoku rules as CNF over variables ``(r * N + c) * N + v`` (v in 1..N).
+
+    Every cell holds exactly one value, and every row, column and box holds every value exactly
+    once. Only half of these constraints are logically needed; the redundant half (the "extended
+    encoding") lets unit propagation find hidden singles, which is much faster to solve.
+    Each exactly-one is an at-least-one clause plus pairwise at-most-one clauses: on N <= 49 that
+    stays small enough, and it propagates as strongly as any other at-most-one encoding.
+    """
+    n = box_rows * box_cols
+
+    def var(r: int, c: int, v: int) -> int:
+        return (r * n + c) * n + v
+
+    groups: list[list[int]] = []
+    values = range(1, n + 1)
+    for r in range(n):
+        for c in range(n):
+            groups.append([var(r, c, v) for v in values])  # cell (r, c) holds one value
+    for v in values:
+        for i in range(n):
+            groups.append([var(i, c, v) for c in range(n)])  # row i holds v once
+            groups.append([var(r, i, v) for r in range(n)])  # column i holds v once
+            r0, c0 = (i // box_rows) * box_rows, (i % box_rows) * box_cols
+            groups.append(  # box i holds v once
+                [var(r0 + a, c0 + b, v) for a in range(box_rows) for b in range(box_cols)]
+            )
+    clauses: list[list[int]] = []
+    for lits in groups:
+        clauses.append(lits)
+        clauses.extend([-a, -b] for a, b in combinations(lits, 2))
+    return clauses
+
+
+def _new_solver() -> tuple[Solver, str]:
+    last: Exception | None = None
+    for name in SOLVER_NAMES:
+        try:
+            return Solver(name=name), name
+        except (NoSuchSolverError, NotImplementedError, ImportError, OSError) as exc:
+            last = exc  # this python-sat build lacks the solver; try the next name
+    raise NeurosymError(f"python-sat has none of the SAT solvers {SOLVER_NAMES}: {last}")
+
+
+def _encoding(box_rows: int, box_cols: int) -> _Encoding:
+    """The cached encoding of a box shape, built on first use."""
+    key = (box_rows, box_cols)
+    with _CACHE_LOCK:
+        enc = _CACHE.get(key)
+        if enc is None:
+            start = time.perf_counter()
+            solver, name = _new_solver()
+            try:
+                solver.append_formula(_rule_clauses(box_rows, box_cols))
+            except Exception as exc:
+                solver.delete()
+                raise NeurosymError(f"SAT solver {name} rejected the Sudoku rules: {exc}") from exc
+            n = box_rows * box_cols
+            enc = _Encoding(
+                box_rows=box_rows,
+                box_cols=box_cols,
+                solver=solver,
+                solver_name=name,
+                next_var=n * n * n + 1,
+                build_seconds=time.perf_counter() - start,
+                lock=threading.Lock(),
+            )
+            _CACHE[key] = enc
+        return enc
+
+
+@contextmanager
+def _held_encoding(box_rows: int, box_cols: int) -> Iterator[_Encoding]:
+    """The shape's live encoding with its lock held.
+
+    Another thread may retire the encoding while this one waits for its lock; then a fresh one
+    is fetched instead of using a deleted solver.
+    """
+    while True:
+        enc = _encoding(box_rows, box_cols)
+        with enc.lock:
+            if enc.alive:
+                yield enc
+                return
+
+
+def _retire(enc: _Encoding) -> None:
+    """Delete an encoding's solver and forget it; the caller holds ``enc.lock``.
+
+    Used after an unexpected solver error (its state is unknown) and when counting selectors
+    have piled up; the next solve of the shape builds a fresh encoding.
+    """
+    enc.alive = False
+    with _CACHE_LOCK:
+        if _CACHE.get((enc.box_rows, enc.box_cols)) is enc:
+            del _CACHE[(enc.box_rows, enc.box_cols)]
+    try:
+        enc.solver.delete()
+    except Exception:  # noqa: S110 - best effort: the solver is being discarded anyway
+        pass
+
+
+def warm_up(box_rows: int = 3, box_cols: int = 3) -> float:
+    """Build (or fetch) the persistent solver of a box shape ahead of the first solve.
+
+    Returns the seconds the encoding took to build (measured once, when it was first built).
+
+    Examples
+    --------
+    >>> warm_up(2, 2) >= 0.0
+    True
+    """
+    return _encoding(box_rows, box_cols).build_seconds
+
+
+def clear_cache() -> None:
+    """Delete every persistent solver (frees their memory; the next solve rebuilds)."""
+    with _CACHE_LOCK:
+        encodings = list(_CACHE.values())
+        _CACHE.clear()
+    for enc in encodings:
+        with enc.lock:
+            _retire(enc)
+
+
+def _assumptions(enc: _Encoding, task: SudokuTask) -> list[int]:
+    return [enc.var(r, c, v) for r, c, v in task.givens()]
+
+
+def _stats(solver: Solver) -> dict[str, float]:
+    stats = solver.accum_stats() or {}
+    return {key: float(stats.get(key, 0)) for key in _EFFORT_KEYS}
+
+
+def _search(enc: _Encoding, assumptions: list[int], deadline: float) -> bool:
+    """Run the solver under assumptions until it answers or the deadline passes.
+
+    CaDiCaL in python-sat has no ``interrupt()``, so the time limit is enforced by solving in
+    conflict-budgeted slices and checking the clock between them. A slice resumes where the last
+    stopped: learned clauses and phases are kept, only the trail restarts.
+
+    Raises
+    ------
+    SolverTimeoutError
+        When the deadline passes before the solver decides.
+    """
+    solver = enc.solver
+    budget = _FIRST_SLICE_CONFLICTS
+    search_start = time.perf_counter()
+    while True:
+        start = time.perf_counter()
+        solver.conf_budget(budget)
+        answer = solver.solve_limited(assumptions=assumptions)
+        if answer is not None:
+            return bool(answer)
+        now = time.perf_counter()
+        remaining = deadline - now
+        if remaining <= 0:
+            raise SolverTimeoutError(
+                f"SAT ({enc.solver_name}) hit the time limit on a "
+                f"{enc.size}x{enc.size} Sudoku before deciding it"
+            )
+        # Every new slice restarts the search (learned clauses kept), which costs; so slices
+        # grow with the time already spent (about 1.5x each), keeping their number
+        # logarithmic, and never outlast the time left. An unfinished slice used its whole
+        # budget, which gives the conflict rate to convert seconds into conflicts.
+        target = min(max(_SLICE_SECONDS, _SLICE_GROWTH * (now - search_start)), remaining)
+        rate = budget / max(now - start, 1e-6)
+        budget = int(min(max(rate * target, 100), _MAX_SLICE_CONFLICTS))
+
+
+def _read_grid(enc: _Encoding, model: list[int]) -> SudokuGrid:
+    """Decode a model (a list of literals, true variables positive) into the answer grid."""
+    n = enc.size
+    n_cell_vars = n * n * n  # variables past this are counting selectors
+    flat = [0] * (n * n)
+    for lit in model:
+        if 0 < lit <= n_cell_vars:
+            cell, value = divmod(lit - 1, n)
+            flat[cell] = value + 1
+    if 0 in flat:  # pragma: no cover - the cell clauses force one true value per cell
+        raise NeurosymError(f"SAT model leaves cell {divmod(flat.index(0), n)} empty")
+    return tuple(tuple(flat[r * n : (r + 1) * n]) for r in range(n))
+
+
+def solve(
+    task: SudokuTask,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+    hints: SudokuGrid | None = None,
+) -> SolverOutput:
+    """Solve a Sudoku with the persistent SAT solver of its box shape.
+
+    Parameters
+    ----------
+    task : SudokuTask
+        Any box shape; the first puzzle of a shape builds its encoding (cached afterwards).
+    time_limit_s : float
+        Seconds of search allowed (encoding construction not included).
+    seed, workers
+        Accepted for a uniform backend interface and ignored: the search is sequential and
+        deterministic for a given history of the shape's solver.
+    hints : N x N grid, optional
+        Validated and ignored (a SAT solver takes no value proposals here; use CP-SAT's hints).
+
+    Returns
+    -------
+    SolverOutput
+        ``effort`` holds this solve's ``decisions``, ``conflicts``, ``propagations``,
+        ``restarts`` and ``seconds``.
+
+    Raises
+    ------
+    UnsolvableError
+        When givens conflict (named) or the puzzle has no solution.
+    SolverTimeoutError
+        When the time limit passes first.
+
+    Examples
+    --------
+    >>> out = solve(SudokuTask.parse("..3." ".4.2" "21.." "..2."))
+    >>> out.answer[0], out.backend
+    ((1, 2, 3, 4), 'sat')
+    """
+    check_givens(task)
+    limit = check_time_limit(time_limit_s)
+    check_hints(task, hints)
+    with _held_encoding(task.box_rows, task.box_cols) as enc:
+        start = time.perf_counter()
+        try:
+            before = _stats(enc.solver)
+            found = _search(enc, _assumptions(enc, task), start + limit)
+            after = _stats(enc.solver)
+            grid = _read_grid(enc, enc.solver.get_model()) if found else None
+        except NeurosymError:
+            raise
+        except Exception as exc:
+            _retire(enc)
+            raise NeurosymError(f"SAT solver {enc.solver_name} failed: {exc}") from exc
+        seconds = time.perf_counter() - start
+    if grid is None:
+        raise UnsolvableError("no solution")
+    effort = {key: after[key] - before[key] for key in _EFFORT_KEYS}
+    effort["seconds"] = seconds
+    return SolverOutput(answer=grid, backend=BACKEND_NAME, effort=effort)
+
+
+def count_solutions(
+    task: SudokuTask, limit: int = 2, *, time_limit_s: float = 10.0, seed: int = 0
+) -> int:
+    """Count the puzzle's solutions, stopping at ``limit``.
+
+    Each solution found is excluded by a blocking clause over the blank cells, guarded by a fresh
+    selector literal that is assumed true while counting; afterwards the unit clause ``-selector``
+    is added, which switches those blocking clauses off for good and keeps the shared solver equal
+    to the plain Sudoku rules. ``seed`` is accepted and ignored.
+
+    Returns
+    -------
+    int
+        The number of solutions, capped at ``limit``; 0 when there is none (conflicting givens
+        included).
+
+    Raises
+    ------
+    InvalidTaskError
+        When ``limit < 1``.
+    SolverTimeoutError
+        When the time limit passes before the count is settled.
+
+    Examples
+    --------
+    >>> count_solutions(SudokuTask.parse("1..." "...." "2..." "3..4"), limit=10)
+    3
+    """
+    check_limit(limit)
+    time_limit = check_time_limit(time_limit_s)
+    try:
+        check_givens(task)
+    except UnsolvableError:
+        return 0
+    n = task.size
+    blanks = [(r, c) for r in range(n) for c in range(n) if not task.grid[r][c]]
+    with _held_encoding(task.box_rows, task.box_cols) as enc:
+        deadline = time.perf_counter() + time_limit
+        selector = enc.next_var
+        enc.next_var += 1
+        assumptions = [*_assumptions(enc, task), selector]
+        count = 0
+        try:
+            while count < limit and _search(enc, assumptions, deadline):
+                count += 1
+                if count == limit or not blanks:
+                    break
+                grid = _read_grid(enc, enc.solver.get_model())
+                # "not this solution": the givens are fixed, so the blanks alone tell it apart
+                blocking = [-selector, *(-enc.var(r, c, grid[r][c]) for r, c in blanks)]
+                enc.solver.add_clause(blocking)
+        except NeurosymError:
+            raise
+        except Exception as exc:
+            _retire(enc)
+            raise NeurosymError(f"SAT solver {enc.solver_name} failed: {exc}") from exc
+        finally:
+            if enc.alive:
+                try:
+                    enc.solver.add_clause([-selector])  # switch this count's blocking clauses off
+                except Exception:
+                    _retire(enc)
+            if enc.alive and enc.next_var - n**3 > max(n**3, _MIN_SELECTORS_BEFORE_REBUILD):
+                _retire(enc)
+    return count
