@@ -15,7 +15,7 @@ from constraint import AllDifferentConstraint, BacktrackingSolver, Problem
 
 from solvers._sudoku_common import check_givens, check_hints, check_limit, check_time_limit
 from solvers.result import SolverOutput
-from tasks.errors import NeurosymError, SolverTimeoutError, UnsolvableError
+from tasks.errors import InvalidTaskError, NeurosymError, SolverTimeoutError, UnsolvableError
 from tasks.sudoku import SudokuGrid, SudokuTask
 
 __all__ = ["BACKEND_NAME", "solve", "count_solutions"]
@@ -62,11 +62,18 @@ class _TimedAllDifferent(AllDifferentConstraint):
         return super().__call__(variables, domains, assignments, *args)
 
 
-def _problem(task: SudokuTask, clock: _Clock) -> Problem:
+#: python-constraint search strategies: ``backtracking`` (this backend's choice) and
+#: ``optimized``, the library's default solver, kept as the plain baseline of the benchmark.
+SEARCHES = ("backtracking", "optimized")
+
+
+def _problem(task: SudokuTask, clock: _Clock, search: str = "backtracking") -> Problem:
     # BacktrackingSolver re-picks the variable with the fewest values left at every step (MRV);
     # the default OptimizedBacktrackingSolver fixes the order up front, which was about 10x
     # slower on Norvig's hardest: forward checking keeps changing which cell is most constrained.
-    problem = Problem(BacktrackingSolver(forwardcheck=True))
+    if search not in SEARCHES:
+        raise InvalidTaskError(f"search must be one of {SEARCHES}, got {search!r}")
+    problem = Problem(BacktrackingSolver(forwardcheck=True) if search == "backtracking" else None)
     n = task.size
     for r in range(n):
         for c in range(n):
@@ -77,10 +84,13 @@ def _problem(task: SudokuTask, clock: _Clock) -> Problem:
     return problem
 
 
-def _solutions(task: SudokuTask, clock: _Clock) -> Iterator[dict[tuple[int, int], int]]:
+def _solutions(
+    task: SudokuTask, clock: _Clock, search: str = "backtracking"
+) -> Iterator[dict[tuple[int, int], int]]:
     """python-constraint's solutions, one at a time, as ``{(row, col): value}``."""
+    problem = _problem(task, clock, search)
     try:
-        yield from _problem(task, clock).getSolutionIter()
+        yield from problem.getSolutionIter()
     except _DeadlinePassed:
         raise SolverTimeoutError(
             f"python-constraint hit the time limit on a {task.size}x{task.size} Sudoku"
@@ -102,6 +112,7 @@ def solve(
     seed: int = 0,
     workers: int = 1,
     hints: SudokuGrid | None = None,
+    search: str = "backtracking",
 ) -> SolverOutput:
     """Solve a Sudoku with python-constraint's backtracking search (forward checking, MRV).
 
@@ -113,6 +124,10 @@ def solve(
     seed, workers, hints
         Accepted for a uniform backend interface and ignored (the search is sequential and
         deterministic; ``hints`` is validated).
+    search : str
+        ``"backtracking"`` (default, forward checking + MRV) or ``"optimized"``, the library's own
+        default solver (a fixed variable order, about 10x slower on hard 9x9; the benchmark's
+        plain baseline).
 
     Returns
     -------
@@ -136,7 +151,7 @@ def solve(
     check_givens(task)
     clock = _Clock(_deadline(check_time_limit(time_limit_s)))
     check_hints(task, hints)
-    solution = next(_solutions(task, clock), None)
+    solution = next(_solutions(task, clock, search), None)
     if solution is None:
         raise UnsolvableError("no solution")
     n = task.size

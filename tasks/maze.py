@@ -83,12 +83,15 @@ class MazeTask(BaseModel):
         h, w = len(self.rows), len(self.rows[0])
         if h > MAX_MAZE_SIDE or w > MAX_MAZE_SIDE:
             raise ValueError(f"maze {h}x{w} exceeds the supported maximum side {MAX_MAZE_SIDE}")
-        for r, row in enumerate(self.rows):
-            if len(row) != w:
-                raise ValueError(f"row {r} has {len(row)} cells, expected {w}")
-            bad = set(row) - {WALL, FREE}
-            if bad:
-                raise ValueError(f"row {r} holds {sorted(bad)}; rows use only '#' and '.'")
+        joined = "".join(self.rows)
+        if len(joined) != h * w or joined.count(WALL) + joined.count(FREE) != h * w:
+            # one pass over the whole grid normally; the row loop only names the culprit
+            for r, row in enumerate(self.rows):
+                if len(row) != w:
+                    raise ValueError(f"row {r} has {len(row)} cells, expected {w}")
+                bad = set(row) - {WALL, FREE}
+                if bad:
+                    raise ValueError(f"row {r} holds {sorted(bad)}; rows use only '#' and '.'")
         if not self.goals:
             raise ValueError("a maze needs at least one goal cell")
         if len(set(self.goals)) != len(self.goals):
@@ -234,15 +237,14 @@ class MazeTask(BaseModel):
         table = str.maketrans(
             {**dict.fromkeys(_MOVINGAI_FREE, FREE), **dict.fromkeys(_MOVINGAI_WALLS, WALL)}
         )
-        rows = []
-        for r, line in enumerate(body):
-            if len(line) != width:
-                raise InvalidTaskError(f"map row {r} has {len(line)} cells, header says {width}")
-            row = line.translate(table)
-            bad = set(row) - {WALL, FREE}
-            if bad:
-                raise InvalidTaskError(f"map row {r} holds unknown terrain {sorted(bad)}")
-            rows.append(row)
+        rows = [line.translate(table) for line in body]
+        for r, row in enumerate(rows):
+            if len(row) != width:
+                raise InvalidTaskError(f"map row {r} has {len(row)} cells, header says {width}")
+        joined = "".join(rows)
+        if joined.count(WALL) + joined.count(FREE) != len(joined):
+            leftover = set(joined) - {WALL, FREE}
+            raise InvalidTaskError(f"map holds unknown terrain {sorted(leftover)}")
         goals = _as_cells(goal)
         return cls(rows=tuple(rows), start=_as_cell(start), goals=goals)
 

@@ -66,19 +66,25 @@ def _is_unique(task: SudokuTask) -> bool:
 
 
 def _time_backend(
-    tasks: list[SudokuTask], backend: str, time_limit_s: float, desc: str, **kwargs: Any
+    tasks: list[SudokuTask],
+    backend: str,
+    time_limit_s: float,
+    desc: str,
+    solve_fn: Callable[..., Any] | None = None,
+    **kwargs: Any,
 ) -> dict[str, Any]:
-    """Solve each task with ``backend``; per-puzzle seconds, verified count, failures."""
+    """Solve each task with ``backend`` (or ``solve_fn``); per-puzzle seconds, verified count."""
+    if solve_fn is None:
+
+        def solve_fn(t: SudokuTask, **kw: Any) -> Any:
+            return solvers.solve_sudoku(t, backend=backend, **kw)
+
     times: list[float] = []
     verified = 0
     failures: list[str] = []
     for task in tqdm(tasks, desc=desc, leave=False, disable=None):
         try:
-            out, dt = _timed(
-                lambda t=task: solvers.solve_sudoku(
-                    t, backend=backend, time_limit_s=time_limit_s, **kwargs
-                )
-            )
+            out, dt = _timed(lambda t=task: solve_fn(t, time_limit_s=time_limit_s, **kwargs))
         except NeurosymError as exc:
             failures.append(f"{type(exc).__name__}: {exc}")
             times.append(float("inf"))
@@ -166,13 +172,24 @@ def bench_hard_9x9(
     sat = _time_backend(puzzles, "sat", 10.0, "sat 9x9")
     cpsat = _time_backend(puzzles, "cpsat", 60.0, "cpsat 9x9", workers=1, seed=seed)
     subset = puzzles[:constraint_subset]
-    constraint = _time_backend(subset, "constraint", 120.0, "python-constraint 9x9")
+    from solvers import sudoku_constraint
+
+    constraint = _time_backend(subset, "constraint", 120.0, "python-constraint (ours) 9x9")
+    constraint_plain = _time_backend(
+        subset,
+        "constraint-default",
+        120.0,
+        "python-constraint (default solver) 9x9",
+        solve_fn=sudoku_constraint.solve,
+        search="optimized",
+    )
     sat_subset = dict(sat, times_s=sat["times_s"][: len(subset)])
     sat_subset["median_s"] = statistics.median(sat_subset["times_s"]) if subset else float("nan")
     echo(f"  sat first call (builds the 9x9 encoding): {_fmt(build_s)}")
     _row(echo, "sat (default)", sat)
     _row(echo, "cpsat, plain model per puzzle", cpsat)
-    _row(echo, f"python-constraint (first {len(subset)})", constraint)
+    _row(echo, f"constraint, ours (first {len(subset)})", constraint)
+    _row(echo, f"constraint, default (first {len(subset)})", constraint_plain)
     report["hard_9x9"] = {
         "n_norvig": n_norvig,
         "n_generated": len(generated),
@@ -180,6 +197,7 @@ def bench_hard_9x9(
         "sat": _strip(sat),
         "cpsat_plain": _strip(cpsat),
         "constraint": _strip(constraint),
+        "constraint_default_solver": _strip(constraint_plain),
         "sat_median_on_constraint_subset_s": sat_subset["median_s"],
     }
     _check(
@@ -191,14 +209,19 @@ def bench_hard_9x9(
         True,
     )
     if subset:
+        # The target's baseline is python-constraint as it comes (its default solver); our own
+        # python-constraint backend picks a faster search, so its ratio is printed beside it.
         _check(
             echo,
             report,
             "sat_vs_constraint_9x9",
-            constraint["median_s"] / sat_subset["median_s"],
+            constraint_plain["median_s"] / sat_subset["median_s"],
             TARGETS["sat_vs_constraint_9x9"],
             True,
         )
+        ratio = constraint["median_s"] / sat_subset["median_s"]
+        report["sat_vs_constraint_ours_9x9"] = ratio
+        echo(f"  (ratio against our tuned python-constraint backend: {ratio:.3g}x)")
 
 
 def bench_large(
