@@ -45,6 +45,11 @@ _MAX_SLICE_CONFLICTS = 10_000_000
 
 _EFFORT_KEYS = ("decisions", "conflicts", "propagations", "restarts")
 
+#: From this grid side on, each puzzle gets its own CNF reduced by propagating its givens
+#: (:class:`_PuzzleCnf`); below it, the shared per-shape solver with givens as assumptions is
+#: faster because it skips building clauses (0.2 ms per hard 9x9).
+PER_PUZZLE_CNF_FROM_SIDE = 20
+
 # Each count_solutions call spends one selector variable for good. The solver's per-variable
 # work (and the model python-sat copies out on every solve) grows with them, so an encoding is
 # rebuilt once its spent selectors outnumber its N**3 cell variables (or this floor).
@@ -219,7 +224,7 @@ def _stats(solver: Solver) -> dict[str, float]:
     return {key: float(stats.get(key, 0)) for key in _EFFORT_KEYS}
 
 
-def _search(enc: _Encoding, assumptions: list[int], deadline: float) -> bool:
+def _search(enc: _Encoding | _PuzzleCnf, assumptions: list[int], deadline: float) -> bool:
     """Run the solver under assumptions until it answers or the deadline passes.
 
     CaDiCaL in python-sat has no ``interrupt()``, so the time limit is enforced by solving in
@@ -254,6 +259,182 @@ def _search(enc: _Encoding, assumptions: list[int], deadline: float) -> bool:
         target = min(max(_SLICE_SECONDS, _SLICE_GROWTH * (now - search_start)), remaining)
         rate = budget / max(now - start, 1e-6)
         budget = int(min(max(rate * target, 100), _MAX_SLICE_CONFLICTS))
+
+
+@dataclass(eq=False)
+class _PuzzleCnf:
+    """One puzzle's own CNF: only the (cell, value) pairs left after propagating the givens.
+
+    For large grids this beats the shared solver: the clauses ruled out by the givens are never
+    built, and propagation in Python (naked and hidden singles to a fixpoint) fixes many cells
+    before the SAT solver starts. On generated minimal 25x25 puzzles it solved 5-10x faster than
+    the shared-solver encoding with givens as assumptions.
+    """
+
+    size: int
+    solver: Solver
+    solver_name: str
+    var_of: dict[tuple[int, int, int], int]  # (row, col, value) -> variable
+    fixed: dict[tuple[int, int], int]  # cells decided before search
+    build_seconds: float
+
+    def read_grid(self, model: list[int]) -> SudokuGrid:
+        n = self.size
+        grid = [[0] * n for _ in range(n)]
+        for (r, c), v in self.fixed.items():
+            grid[r][c] = v
+        true = {lit for lit in model if lit > 0}
+        for (r, c, v), var in self.var_of.items():
+            if var in true:
+                grid[r][c] = v
+        return tuple(tuple(row) for row in grid)
+
+
+def _propagate(task: SudokuTask) -> list[set[int]] | None:
+    """Candidates per cell (row-major) after naked and hidden singles reach a fixpoint, or None
+    when a cell or a unit runs out of options (no solution)."""
+    n = task.size
+    units = [[r * n + c for r, c in cells] for _, cells in task.units()]
+    peers: list[set[int]] = [set() for _ in range(n * n)]
+    for unit in units:
+        for i in unit:
+            peers[i].update(unit)
+    for i in range(n * n):
+        peers[i].discard(i)
+    cand = [set(range(1, n + 1)) for _ in range(n * n)]
+    queue = [(r * n + c, v) for r, c, v in task.givens()]
+    assigned: set[int] = set()
+    while True:
+        while queue:
+            i, v = queue.pop()
+            if i in assigned:
+                if cand[i] != {v}:
+                    return None
+                continue
+            if v not in cand[i]:
+                return None
+            cand[i] = {v}
+            assigned.add(i)
+            for j in peers[i]:
+                if v in cand[j]:
+                    cand[j].discard(v)
+                    if not cand[j]:
+                        return None
+                    if len(cand[j]) == 1:
+                        queue.append((j, next(iter(cand[j]))))
+        # hidden singles: a value with one place left in a unit goes there
+        for unit in units:
+            places: dict[int, list[int]] = {}
+            for i in unit:
+                for v in cand[i]:
+                    places.setdefault(v, []).append(i)
+            if len(places) < n:
+                return None
+            for v, where in places.items():
+                if len(where) == 1 and where[0] not in assigned:
+                    queue.append((where[0], v))
+        if not queue:
+            return cand
+
+
+def _puzzle_cnf(task: SudokuTask) -> _PuzzleCnf | None:
+    """Build the reduced CNF of ``task``; None when propagation alone proves no solution."""
+    start = time.perf_counter()
+    n = task.size
+    cand = _propagate(task)
+    if cand is None:
+        return None
+    fixed = {divmod(i, n): next(iter(vs)) for i, vs in enumerate(cand) if len(vs) == 1}
+    var_of: dict[tuple[int, int, int], int] = {}
+    for i, vs in enumerate(cand):
+        if len(vs) > 1:
+            r, c = divmod(i, n)
+            for v in sorted(vs):
+                var_of[r, c, v] = len(var_of) + 1
+    clauses: list[list[int]] = []
+
+    def exactly_one(lits: list[int]) -> None:
+        clauses.append(lits)
+        clauses.extend([-a, -b] for a, b in combinations(lits, 2))
+
+    cell_vars: dict[tuple[int, int], list[int]] = {}
+    for (r, c, _v), var in var_of.items():
+        cell_vars.setdefault((r, c), []).append(var)
+    for lits in cell_vars.values():
+        exactly_one(lits)  # each open cell holds one of its candidates
+    for _name, cells in task.units():
+        open_cells = [(r, c) for r, c in cells if (r, c) not in fixed]
+        done = {fixed[cell] for cell in cells if cell in fixed}
+        for v in range(1, n + 1):
+            if v in done:
+                continue
+            # value v goes in exactly one open cell of this unit
+            exactly_one([var_of[r, c, v] for r, c in open_cells if (r, c, v) in var_of])
+    solver, solver_name = _new_solver()
+    try:
+        solver.append_formula(clauses)
+    except Exception as exc:
+        solver.delete()
+        raise NeurosymError(f"SAT solver {solver_name} rejected the Sudoku CNF: {exc}") from exc
+    return _PuzzleCnf(
+        size=n,
+        solver=solver,
+        solver_name=solver_name,
+        var_of=var_of,
+        fixed=fixed,
+        build_seconds=time.perf_counter() - start,
+    )
+
+
+def _per_puzzle(task: SudokuTask) -> bool:
+    return task.size >= PER_PUZZLE_CNF_FROM_SIDE
+
+
+def _solve_own_cnf(task: SudokuTask, limit: float) -> SolverOutput:
+    start = time.perf_counter()
+    cnf = _puzzle_cnf(task)
+    if cnf is None:
+        raise UnsolvableError("no solution (propagating the givens empties a cell or a unit)")
+    try:
+        found = _search(cnf, [], start + limit)
+        stats = _stats(cnf.solver)
+        grid = cnf.read_grid(cnf.solver.get_model()) if found else None
+    except NeurosymError:
+        raise
+    except Exception as exc:
+        raise NeurosymError(f"SAT solver {cnf.solver_name} failed: {exc}") from exc
+    finally:
+        cnf.solver.delete()
+    if grid is None:
+        raise UnsolvableError("no solution")
+    effort = dict(stats)
+    effort["cnf_variables"] = float(len(cnf.var_of))
+    effort["propagated_cells"] = float(len(cnf.fixed) - task.n_givens)
+    effort["build_seconds"] = cnf.build_seconds
+    effort["seconds"] = time.perf_counter() - start
+    return SolverOutput(answer=grid, backend=BACKEND_NAME, effort=effort)
+
+
+def _count_own_cnf(task: SudokuTask, limit: int, time_limit: float) -> int:
+    deadline = time.perf_counter() + time_limit
+    cnf = _puzzle_cnf(task)
+    if cnf is None:
+        return 0
+    count = 0
+    try:
+        while count < limit and _search(cnf, [], deadline):
+            count += 1
+            if count == limit or not cnf.var_of:
+                break
+            true = {lit for lit in cnf.solver.get_model() if lit > 0}
+            cnf.solver.add_clause([-var for var in cnf.var_of.values() if var in true])
+    except NeurosymError:
+        raise
+    except Exception as exc:
+        raise NeurosymError(f"SAT solver {cnf.solver_name} failed: {exc}") from exc
+    finally:
+        cnf.solver.delete()
+    return count
 
 
 def _read_grid(enc: _Encoding, model: list[int]) -> SudokuGrid:
@@ -314,6 +495,8 @@ def solve(
     check_givens(task)
     limit = check_time_limit(time_limit_s)
     check_hints(task, hints)
+    if _per_puzzle(task):
+        return _solve_own_cnf(task, limit)
     with _held_encoding(task.box_rows, task.box_cols) as enc:
         start = time.perf_counter()
         try:
@@ -368,6 +551,8 @@ def count_solutions(
         check_givens(task)
     except UnsolvableError:
         return 0
+    if _per_puzzle(task):
+        return _count_own_cnf(task, limit, time_limit)
     n = task.size
     blanks = [(r, c) for r in range(n) for c in range(n) if not task.grid[r][c]]
     with _held_encoding(task.box_rows, task.box_cols) as enc:

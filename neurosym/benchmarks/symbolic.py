@@ -291,7 +291,7 @@ def bench_large(
     echo: Echo,
     report: dict[str, Any],
     cpsat_baseline: bool = True,
-    check_limit_s: float = 0.25,
+    check_limit_s: float = 1.0,
 ) -> None:
     echo("\n[2] sparsest generated 16x16 and 25x25 (minimal up to the uniqueness-check limit)")
     report["large"] = {}

@@ -428,3 +428,49 @@ def test_sat_solves_big_grids(box: tuple[int, int], seed: int) -> None:
     task = _pattern_puzzle(*box, blank=0.6, seed=seed)
     answer = sudoku_sat.solve(task, time_limit_s=60).answer
     assert verify(task, answer), verify(task, answer).violations
+
+
+# ---------------------------------------------------------------------------- SAT per-puzzle CNF
+@pytest.fixture
+def sat_per_puzzle(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The SAT backend forced onto its per-puzzle reduced CNF (normally only for N >= 20)."""
+    monkeypatch.setattr(sudoku_sat, "PER_PUZZLE_CNF_FROM_SIDE", 1)
+    return sudoku_sat
+
+
+def test_sat_per_puzzle_cnf_counts_match_tdoku(sat_per_puzzle: ModuleType) -> None:
+    rows = _rows("sudoku-tdoku-test-puzzles/puzzles.csv")
+    for row in rows:
+        task = SudokuTask.parse(row["puzzle"])
+        expected = int(row["tdoku_expected_num_solutions"])
+        assert sat_per_puzzle.count_solutions(task, limit=1000, time_limit_s=30) == expected
+        if expected == 0:
+            with pytest.raises(UnsolvableError):
+                sat_per_puzzle.solve(task)
+        else:
+            out = sat_per_puzzle.solve(task)
+            assert verify(task, out.answer), row["id"]
+            assert out.effort["cnf_variables"] >= 0
+
+
+def test_sat_per_puzzle_cnf_small_grids_agree(sat_per_puzzle: ModuleType) -> None:
+    for task, count in [(UNIQUE_4, 1), (THREE_4, 3), (UNSOLVABLE_4, 0)]:
+        assert sat_per_puzzle.count_solutions(task, limit=10) == count
+    for seed in range(5):
+        task = _pattern_puzzle(2, 3, blank=0.7, seed=seed)
+        expected = sudoku_backtrack.count_solutions(task, limit=50)
+        assert sat_per_puzzle.count_solutions(task, limit=50) == expected
+    full = _pattern_puzzle(3, 3, blank=0.0, seed=0)  # nothing left to search
+    out = sat_per_puzzle.solve(full)
+    assert out.answer == full.grid and out.effort["cnf_variables"] == 0
+    assert sat_per_puzzle.count_solutions(full, limit=5) == 1
+
+
+def test_sat_per_puzzle_cnf_on_25x25_matches_cpsat() -> None:
+    task = _pattern_puzzle(5, 5, blank=0.55, seed=3)
+    assert sudoku_sat._per_puzzle(task)
+    answer = sudoku_sat.solve(task, time_limit_s=60).answer
+    assert verify(task, answer)
+    assert sudoku_sat.count_solutions(
+        task, limit=2, time_limit_s=60
+    ) == sudoku_cpsat.count_solutions(task, limit=2, time_limit_s=60)
