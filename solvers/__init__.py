@@ -10,7 +10,7 @@ import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from tasks.errors import InvalidTaskError, UnsupportedTaskError
+from tasks.errors import UnsupportedTaskError
 
 if TYPE_CHECKING:
     from solvers.result import SolverOutput
@@ -102,5 +102,6 @@ def count_maze_shortest_paths(task: MazeTask, limit: int | None = None) -> int:
 
 
 def _check_time_limit(time_limit_s: float) -> None:
-    if not (isinstance(time_limit_s, int | float) and time_limit_s > 0):
-        raise InvalidTaskError(f"time_limit_s must be a positive number, got {time_limit_s!r}")
+    from solvers._sudoku_common import check_time_limit
+
+    check_time_limit(time_limit_s)

@@ -99,3 +99,15 @@ def check_hints(task: SudokuTask, hints: object) -> SudokuGrid | None:
             if not 0 <= v <= n:
                 raise InvalidTaskError(f"hint at ({r}, {c}) is {v}, expected 0 (none) or 1..{n}")
     return grid
+
+
+def check_count_args(task: SudokuTask, limit: int, time_limit_s: float) -> float | None:
+    """Validate ``count_solutions`` arguments; the time limit, or None when the givens conflict
+    (then the count is 0 without any search)."""
+    check_limit(limit)
+    time_limit = check_time_limit(time_limit_s)
+    try:
+        check_givens(task)
+    except UnsolvableError:
+        return None
+    return time_limit

@@ -15,9 +15,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, dijkstra
 
+from solvers._sudoku_common import check_limit, check_time_limit
 from solvers.result import SolverOutput
 from tasks.errors import (
-    ConfigError,
     InvalidTaskError,
     SolverTimeoutError,
     UnsolvableError,
@@ -672,23 +672,11 @@ def _check_backend(backend: object) -> None:
 
 def _check_time_limit(time_limit_s: float | None) -> float:
     """A limit in seconds: ``None`` and ``math.inf`` mean none; otherwise a number > 0."""
-    if time_limit_s is None:
-        return math.inf
-    try:
-        value = float(time_limit_s)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"time_limit_s must be a number of seconds, got {time_limit_s!r}"
-        ) from None
-    if math.isnan(value) or value <= 0:
-        raise ConfigError(f"time_limit_s must be > 0, got {time_limit_s!r}")
-    return value
+    return math.inf if time_limit_s is None else check_time_limit(time_limit_s)
 
 
 def _check_limit(limit: object) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise InvalidTaskError(f"limit must be an int >= 1, got {limit!r}")
-    return limit
+    return check_limit(limit)  # type: ignore[arg-type]
 
 
 def _check_clock(t0: float, limit: float, stage: str) -> None:

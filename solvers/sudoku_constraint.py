@@ -13,7 +13,12 @@ from typing import Any
 
 from constraint import AllDifferentConstraint, BacktrackingSolver, Problem
 
-from solvers._sudoku_common import check_givens, check_hints, check_limit, check_time_limit
+from solvers._sudoku_common import (
+    check_count_args,
+    check_givens,
+    check_hints,
+    check_time_limit,
+)
 from solvers.result import SolverOutput
 from tasks.errors import InvalidTaskError, NeurosymError, SolverTimeoutError, UnsolvableError
 from tasks.sudoku import SudokuGrid, SudokuTask
@@ -183,12 +188,10 @@ def count_solutions(
     >>> count_solutions(SudokuTask.parse("1..." "...." "2..." "3..4"), limit=10)
     3
     """
-    check_limit(limit)
-    clock = _Clock(_deadline(check_time_limit(time_limit_s)))
-    try:
-        check_givens(task)
-    except UnsolvableError:
+    time_limit = check_count_args(task, limit, time_limit_s)
+    if time_limit is None:
         return 0
+    clock = _Clock(_deadline(time_limit))
     count = 0
     for _ in _solutions(task, clock):
         count += 1

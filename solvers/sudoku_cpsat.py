@@ -11,7 +11,12 @@ import time
 
 from ortools.sat.python import cp_model
 
-from solvers._sudoku_common import check_givens, check_hints, check_limit, check_time_limit
+from solvers._sudoku_common import (
+    check_count_args,
+    check_givens,
+    check_hints,
+    check_time_limit,
+)
 from solvers.result import SolverOutput
 from tasks.errors import ConfigError, NeurosymError, SolverTimeoutError, UnsolvableError
 from tasks.sudoku import SudokuGrid, SudokuTask
@@ -228,11 +233,8 @@ def count_solutions(
     >>> count_solutions(SudokuTask.parse("1..." "...." "2..." "3..4"), limit=10)
     3
     """
-    check_limit(limit)
-    time_limit = check_time_limit(time_limit_s)
-    try:
-        check_givens(task)
-    except UnsolvableError:
+    time_limit = check_count_args(task, limit, time_limit_s)
+    if time_limit is None:
         return 0
     solver = _new_solver(time_limit, seed, workers=1)
     solver.parameters.enumerate_all_solutions = True

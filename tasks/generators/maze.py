@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tasks.errors import InvalidTaskError
+from tasks.generators._common import as_rng, check_int
 from tasks.maze import FREE, MAX_MAZE_SIDE, WALL, Cell, MazeTask
 
 __all__ = ["generate_perfect_maze", "generate_maze_hard", "generate_mazes"]
@@ -77,11 +78,11 @@ def generate_perfect_maze(
     >>> maze_shortest_length(maze) >= 1
     True
     """
-    height = _check_int("height", height, 1, MAX_MAZE_SIDE)
-    width = _check_int("width", width, 1, MAX_MAZE_SIDE)
+    height = check_int("height", height, 1, MAX_MAZE_SIDE)
+    width = check_int("width", width, 1, MAX_MAZE_SIDE)
     if endpoints not in ("far", "random"):
         raise InvalidTaskError(f"endpoints must be 'far' or 'random', got {endpoints!r}")
-    gen = _as_rng(rng)
+    gen = as_rng(rng)
     walls = _carve_perfect(height, width, gen, border=bool(border))
     s, g = _place_endpoints(walls, gen, start, goal, endpoints)
     return _task(walls, s, g)
@@ -137,9 +138,9 @@ def generate_maze_hard(
     >>> maze_shortest_length(maze) > 110
     True
     """
-    size = _check_int("size", size, 1, MAX_MAZE_SIDE)
-    min_path_length = _check_int("min_path_length", min_path_length, 0)
-    max_tries = _check_int("max_tries", max_tries, 1)
+    size = check_int("size", size, 1, MAX_MAZE_SIDE)
+    min_path_length = check_int("min_path_length", min_path_length, 0)
+    max_tries = check_int("max_tries", max_tries, 1)
     loop_fraction = _check_fraction("loop_fraction", loop_fraction)
     open_fraction = _check_fraction("open_fraction", open_fraction)
     cells = (size + 1) // 2
@@ -151,7 +152,7 @@ def generate_maze_hard(
             f"min_path_length={min_path_length} is out of reach on a {size}x{size} maze: its "
             f"shortest paths have at most {min(reach, size * size - 1)} moves"
         )
-    gen = _as_rng(rng)
+    gen = as_rng(rng)
     best = -1
     for _ in range(max_tries):
         walls = _carve_perfect(size, size, gen, border=False)
@@ -204,7 +205,7 @@ def generate_mazes(
     >>> generate_mazes(2, size=9, seed=7) == mazes[:2]
     True
     """
-    n = _check_int("n", n, 0)
+    n = check_int("n", n, 0)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise InvalidTaskError(f"seed must be an int or None, got {seed!r}")
     if seed is not None and seed < 0:
@@ -375,29 +376,6 @@ def _check_free(name: str, cell: object, walls: np.ndarray) -> Cell:
     if walls[r, c]:
         raise InvalidTaskError(f"{name} {(r, c)} is on a wall of the generated maze")
     return (r, c)
-
-
-def _as_rng(rng: object) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, np.random.SeedSequence):
-        return np.random.default_rng(rng)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and int(rng) >= 0:
-        return np.random.default_rng(int(rng))
-    raise InvalidTaskError(
-        f"rng must be a numpy Generator, a SeedSequence, a non-negative int seed or None, "
-        f"got {rng!r}"
-    )
-
-
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidTaskError(f"{name} must be an int, got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in {low}..{high}"
-        raise InvalidTaskError(f"{name} must be {bound}, got {value}")
-    return value
 
 
 def _check_fraction(name: str, value: object) -> float:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from tasks.errors import InvalidTaskError
+from tasks.generators._common import as_rng, check_int
 from tasks.sudoku import MAX_SUDOKU_SIDE, SudokuGrid, SudokuTask
 from tasks.verify import verify
 
@@ -28,32 +29,9 @@ _BACKTRACK_NODE_LIMIT = 20_000
 _BACKTRACK_ATTEMPTS = 3
 
 
-def _as_rng(rng: object) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, np.random.SeedSequence):
-        return np.random.default_rng(rng)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and int(rng) >= 0:
-        return np.random.default_rng(int(rng))
-    raise InvalidTaskError(
-        f"rng must be a numpy Generator, a SeedSequence, a non-negative int seed or None, "
-        f"got {rng!r}"
-    )
-
-
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidTaskError(f"{name} must be an int, got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in {low}..{high}"
-        raise InvalidTaskError(f"{name} must be {bound}, got {value}")
-    return value
-
-
 def _check_box(box_rows: object, box_cols: object) -> tuple[int, int]:
-    rows = _check_int("box_rows", box_rows, 1)
-    cols = _check_int("box_cols", box_cols, 1)
+    rows = check_int("box_rows", box_rows, 1)
+    cols = check_int("box_cols", box_cols, 1)
     if rows * cols > MAX_SUDOKU_SIDE:
         raise InvalidTaskError(
             f"a {rows}x{cols} box gives a {rows * cols}x{rows * cols} grid, above the supported "
@@ -211,7 +189,7 @@ def generate_solution(box_rows: int, box_cols: int, *, rng: RngLike = None) -> S
     True
     """
     box_rows, box_cols = _check_box(box_rows, box_cols)
-    gen = _as_rng(rng)
+    gen = as_rng(rng)
     base = None
     if box_rows * box_cols <= _BACKTRACK_MAX_SIDE:
         for _ in range(_BACKTRACK_ATTEMPTS):
@@ -309,7 +287,7 @@ def generate_puzzle(
     box_rows, box_cols = _check_box(box_rows, box_cols)
     n = box_rows * box_cols
     if n_givens is not None:
-        n_givens = _check_int("n_givens", n_givens, 0, n * n)
+        n_givens = check_int("n_givens", n_givens, 0, n * n)
     if is_unique is not None and not callable(is_unique):
         raise InvalidTaskError(f"is_unique must be callable (task -> bool), got {is_unique!r}")
     if minimal and is_unique is None:
@@ -323,7 +301,7 @@ def generate_puzzle(
         raise InvalidTaskError(
             "pass n_givens (how many givens to keep) or is_unique (carve while unique)"
         )
-    gen = _as_rng(rng)
+    gen = as_rng(rng)
     if solution is None:
         solution = generate_solution(box_rows, box_cols, rng=gen)
     else:
@@ -374,7 +352,7 @@ def generate_puzzles(
     >>> generate_puzzles(2, 2, 3, seed=0, n_givens=20) == pairs[:2]
     True
     """
-    n = _check_int("n", n, 0)
+    n = check_int("n", n, 0)
     if "rng" in kwargs:
         raise InvalidTaskError("generate_puzzles takes seed=..., not rng=...")
     if isinstance(seed, np.random.SeedSequence):

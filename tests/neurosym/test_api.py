@@ -134,7 +134,7 @@ def test_bad_inputs_raise_library_errors(tmp_path):
         solve(42)  # type: ignore[arg-type]
     with pytest.raises(UnsupportedTaskError, match="backend"):
         solve(HARD, backend="nope")
-    with pytest.raises(InvalidTaskError, match="time_limit_s"):
+    with pytest.raises(ConfigError, match="time_limit_s"):
         solve(HARD, time_limit_s=-1)
 
 
