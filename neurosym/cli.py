@@ -100,7 +100,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_symbolic(args: argparse.Namespace) -> int:
-    from neurosym.benchmarks.symbolic import run_symbolic_benchmark
+    from neurosym.benchmarks.symbolic import SECTIONS, run_symbolic_benchmark
 
     report = run_symbolic_benchmark(
         data_dir=args.data,
@@ -109,6 +109,7 @@ def _cmd_bench_symbolic(args: argparse.Namespace) -> int:
         constraint_subset=args.constraint_subset,
         seed=args.seed,
         quick=args.quick,
+        sections=tuple(args.only) if args.only else SECTIONS,
         echo=print,
     )
     if args.json:
@@ -175,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    b.add_argument(
+        "--only",
+        nargs="+",
+        choices=["9x9", "large", "maze"],
+        help="run only these sections (default: all)",
+    )
     b.add_argument("--json", default=None, metavar="FILE", help="also write the report as JSON")
     b.set_defaults(func=_cmd_bench_symbolic)
     return parser

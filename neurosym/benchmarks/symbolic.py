@@ -19,13 +19,16 @@ from tqdm import tqdm
 
 import solvers
 from tasks.datasets import load_movingai_pairs, load_sudoku_csv
-from tasks.errors import NeurosymError, SolverTimeoutError
+from tasks.errors import ConfigError, NeurosymError, SolverTimeoutError
 from tasks.generators import generate_puzzle
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 from tasks.verify import verify
 
-__all__ = ["find_data_dir", "run_symbolic_benchmark", "TARGETS"]
+__all__ = ["SECTIONS", "TARGETS", "find_data_dir", "run_symbolic_benchmark"]
+
+#: The benchmark's sections, runnable alone with ``--only``.
+SECTIONS = ("9x9", "large", "maze")
 
 #: The targets of the foundation issue, as ratios/limits checked in one run.
 TARGETS = {
@@ -427,6 +430,7 @@ def run_symbolic_benchmark(
     constraint_subset: int = 20,
     seed: int = 0,
     quick: bool = False,
+    sections: tuple[str, ...] = SECTIONS,
     echo: Echo = lambda _line: None,
 ) -> dict[str, Any]:
     """Run the symbolic benchmark and return its report (also streamed through ``echo``).
@@ -447,9 +451,15 @@ def run_symbolic_benchmark(
         "targets": {},
     }
     echo(f"neurosym bench symbolic (data: {found or 'not found'}; quick={quick})")
-    bench_hard_9x9(found, n_generated, constraint_subset, seed, echo, report)
-    bench_large(n_large, seed, echo, report, cpsat_baseline=not quick)
-    bench_mazes(found, echo, report, max_maps=2 if quick else None)
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise ConfigError(f"unknown benchmark sections {sorted(unknown)}; choose from {SECTIONS}")
+    if "9x9" in sections:
+        bench_hard_9x9(found, n_generated, constraint_subset, seed, echo, report)
+    if "large" in sections:
+        bench_large(n_large, seed, echo, report, cpsat_baseline=not quick)
+    if "maze" in sections:
+        bench_mazes(found, echo, report, max_maps=2 if quick else None)
     report["all_targets_met"] = all(t["met"] for t in report["targets"].values())
     echo(f"\nall targets met: {report['all_targets_met']}")
     return report
