@@ -15,6 +15,8 @@ MODULES = [
     "tasks.generators.sudoku",
     "tasks.generators.maze",
     "tasks.datasets",
+    "tasks.encodings",
+    "tasks.augment",
     "solvers.sudoku_sat",
     "solvers.sudoku_cpsat",
     "solvers.sudoku_backtrack",
