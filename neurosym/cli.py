@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--data", default=None, help="shared data folder (default: ../shared/data)")
     b.add_argument("--generated", type=int, default=200, help="generated minimal 9x9 puzzles")
-    b.add_argument("--large", type=int, default=10, help="16x16 and 25x25 puzzles each")
+    b.add_argument("--large", type=int, default=5, help="16x16 and 25x25 puzzles each")
     b.add_argument(
         "--constraint-subset",
         type=int,

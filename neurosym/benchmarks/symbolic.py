@@ -294,7 +294,7 @@ def bench_large(
     echo: Echo,
     report: dict[str, Any],
     cpsat_baseline: bool = True,
-    check_limit_s: float = 1.0,
+    check_limit_s: float = 0.25,
 ) -> None:
     echo("\n[2] sparsest generated 16x16 and 25x25 (minimal up to the uniqueness-check limit)")
     report["large"] = {}
@@ -426,7 +426,7 @@ def run_symbolic_benchmark(
     *,
     data_dir: str | os.PathLike[str] | None = None,
     n_generated: int = 200,
-    n_large: int = 10,
+    n_large: int = 5,
     constraint_subset: int = 20,
     seed: int = 0,
     quick: bool = False,
