@@ -374,8 +374,8 @@ def bench_mazes(
         for name in tqdm(names, desc=f"mazes ({kind})", leave=False, disable=None):
             first = by_map[name][0]
             task = MazeTask.from_movingai(texts[name], first.start, first.goal)
-            if kind == "fast":
-                graph = GridGraph(task)
+            if kind in ("fast", "plain"):
+                graph = GridGraph(task, reuse_trees=kind == "fast")
                 paths = [graph.shortest_path(q.start, [q.goal])[0] for q in by_map[name]]
             else:
                 paths = networkx_shortest_path(task, [(q.start, [q.goal]) for q in by_map[name]])
@@ -384,6 +384,7 @@ def bench_mazes(
         return time.perf_counter() - t0, correct
 
     fast_s, fast_ok = run("fast")
+    plain_s, plain_ok = run("plain")
     nx_s, nx_ok = run("networkx")
     # Spot-check the fast answers with the independent oracle (its own BFS in tasks.verify).
     oracle_ok = 0
@@ -397,6 +398,10 @@ def bench_mazes(
         f"{fast_ok}/{n_queries}"
     )
     echo(
+        f"  fast, plain BFS per query (no tree reuse): {plain_s:.3f} s total, lengths equal: "
+        f"{plain_ok}/{n_queries}; networkx / plain = {nx_s / plain_s:.3g}x"
+    )
+    echo(
         f"  networkx (graph + shortest path): {nx_s:.2f} s total, lengths equal: "
         f"{nx_ok}/{n_queries}"
     )
@@ -406,6 +411,8 @@ def bench_mazes(
         "queries": n_queries,
         "fast_s": fast_s,
         "fast_lengths_ok": fast_ok,
+        "plain_bfs_s": plain_s,
+        "plain_bfs_lengths_ok": plain_ok,
         "networkx_s": nx_s,
         "networkx_lengths_ok": nx_ok,
         "oracle_verified": oracle_ok,
