@@ -121,6 +121,7 @@ def solve(
     workers: int = 1,
     box: tuple[int, int] | None = None,
     check_unique: bool = True,
+    model: Any = None,
 ) -> SolveResult:
     """Solve a task and return a verified answer with how it was found.
 
@@ -128,7 +129,9 @@ def solve(
     ----------
     task : SudokuTask, MazeTask, puzzle text (an 81-character line, a grid, an ASCII maze, JSON)
         or the path of a file holding one.
-    method : ``"symbolic"`` (exact solvers). ``"neural"`` and ``"hybrid"`` arrive with TRM.
+    method : ``"symbolic"`` (exact solvers) or ``"neural"`` (the TRM alone; its answer is
+        verified, and a wrong one comes back with ``verified=False``). ``"hybrid"`` is not
+        available yet.
     backend : Sudoku: ``"sat"`` (default, fastest), ``"cpsat"``, ``"constraint"``,
         ``"backtrack"`` (instrumented search-effort counters). Maze: ``"bfs"`` (default) or
         ``"networkx"``.
@@ -136,7 +139,9 @@ def solve(
     seed, workers : passed to backends that use them (CP-SAT).
     box : ``(box_rows, box_cols)`` when a Sudoku's box can't be inferred from its size.
     check_unique : also establish whether the answer is the only one (``unique``); costs about
-        one more search.
+        one more search (symbolic only).
+    model : for ``method="neural"``: a checkpoint path or a loaded model
+        (:func:`trm.inference.load_model`); None picks a shipped default covering the task.
 
     Returns
     -------
@@ -147,7 +152,9 @@ def solve(
     InvalidTaskError : malformed task text or arguments.
     UnsolvableError : the task has no solution (names a conflict between givens if there is one).
     SolverTimeoutError : the time limit passed without an answer.
-    UnsupportedTaskError : a method or backend that does not exist for this task.
+    UnsupportedTaskError : a method or backend that does not exist for this task, or no TRM
+        model covering it (``method="neural"``).
+    CheckpointError : a ``model`` checkpoint that is missing or invalid.
 
     Examples
     --------
@@ -161,12 +168,17 @@ def solve(
     """
     if method not in METHODS:
         raise ConfigError(f"method must be one of {list(METHODS)}, got {method!r}")
-    if method != "symbolic":
+    if method == "hybrid":
         raise UnsupportedTaskError(
-            f"method={method!r} needs a trained TRM model, which this version does not ship yet; "
-            "use method='symbolic'"
+            "method='hybrid' (TRM proposes, the symbolic side repairs) is not available yet; "
+            "use method='symbolic' or method='neural'"
         )
     task = load_task(task, box=box)
+    if method == "neural":
+        from neurosym.neural import solve_neural
+
+        answer, backend_name, elapsed, effort = solve_neural(task, model)
+        return _finish(task, answer, "neural", backend_name, elapsed, effort, None)
     if isinstance(task, SudokuTask):
         return _solve_sudoku(task, backend, time_limit_s, seed, workers, check_unique)
     return _solve_maze(task, backend, time_limit_s, check_unique)

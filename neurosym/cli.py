@@ -79,6 +79,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         seed=args.seed,
         box=args.box,
         check_unique=not args.no_unique,
+        model=args.model,
     )
     if args.json:
         print(json.dumps(result.summary()))
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("puzzle", help="puzzle text or the path of a file holding one")
     p.add_argument("--method", default="symbolic", choices=["symbolic", "neural", "hybrid"])
+    p.add_argument("--model", default=None, help="TRM checkpoint for --method neural")
     p.add_argument(
         "--backend",
         default=None,
@@ -155,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_demo)
+
+    from neurosym.train_cli import add_train_commands
+
+    add_train_commands(sub)
 
     p = sub.add_parser("bench", help="benchmarks", description="Benchmarks.")
     bench = p.add_subparsers(dest="bench", required=True, metavar="BENCH")

@@ -117,7 +117,7 @@ def test_unsolvable_and_conflicts():
 
 
 def test_methods_not_yet_available():
-    with pytest.raises(UnsupportedTaskError, match="neural"):
+    with pytest.raises(UnsupportedTaskError, match="no shipped TRM model"):
         solve(HARD, method="neural")
     with pytest.raises(UnsupportedTaskError, match="hybrid"):
         solve(HARD, method="hybrid")

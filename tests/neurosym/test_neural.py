@@ -1,0 +1,109 @@
+"""`solve(method="neural")`: a TRM checkpoint's answer, always judged by verify()."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from neurosym import (
+    CheckpointError,
+    SudokuTask,
+    UnsupportedTaskError,
+    count_solutions,
+    solve,
+    verify,
+)
+from tasks.generators import generate_perfect_maze, generate_puzzle
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    from trm.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("trm6")
+    cfg = TrainConfig(
+        steps=4, batch_size=4, model={"hidden_size": 16}, eval_size=0, device="cpu", threads=1
+    )
+    train(cfg, out)
+    return out
+
+
+def test_neural_answer_is_verified_not_trusted(tiny_checkpoint):
+    task, _ = generate_puzzle(2, 3, n_givens=20, rng=1)
+    r = solve(task, method="neural", model=tiny_checkpoint)
+    assert r.method == "neural" and r.backend == "trm"
+    assert r.verified == verify(task, r.answer).ok  # a wrong answer is reported, not raised
+    assert len(r.answer) == 6 and all(len(row) == 6 for row in r.answer)
+    assert 1 <= r.effort["trm_steps"] <= 4
+    assert 0.0 <= r.effort["min_confidence"] <= r.effort["mean_confidence"] <= 1.0
+    assert r.unique is None
+
+
+def test_untrained_model_wrong_answer_comes_back_unverified(tiny_checkpoint):
+    # A 4-step model cannot solve a sparse 6x6: the result must say so, not hide it.
+    results = [
+        solve(generate_puzzle(2, 3, n_givens=14, rng=s)[0], method="neural", model=tiny_checkpoint)
+        for s in range(5)
+    ]
+    assert not all(r.verified for r in results)
+    for r in results:
+        assert r.verified == verify(r.task, r.answer).ok
+        if not r.verified:
+            assert r.verification.violations
+
+
+def test_model_must_cover_the_task(tiny_checkpoint):
+    nine = SudokuTask.parse(
+        "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
+    )
+    with pytest.raises(UnsupportedTaskError, match="does not cover"):
+        solve(nine, method="neural", model=tiny_checkpoint)
+    with pytest.raises(UnsupportedTaskError, match="does not cover this 7x7 maze"):
+        solve(generate_perfect_maze(7, 7, rng=0), method="neural", model=tiny_checkpoint)
+
+
+def test_no_shipped_model_is_a_clear_error():
+    task, _ = generate_puzzle(2, 3, n_givens=20, rng=1)
+    with pytest.raises(UnsupportedTaskError, match="no shipped TRM model"):
+        solve(task, method="neural")
+
+
+def test_bad_checkpoint_path(tmp_path):
+    task, _ = generate_puzzle(2, 3, n_givens=20, rng=1)
+    with pytest.raises(CheckpointError):
+        solve(task, method="neural", model=tmp_path / "missing")
+    assert count_solutions(task, limit=1) == 1  # the symbolic side is unaffected
+
+
+def test_cli_train_resume_eval(tmp_path, capsys):
+    from neurosym.cli import main
+
+    out = str(tmp_path / "run")
+    common = ["--preset", "sudoku6-tiny", "--out", out, "--batch-size", "4", "--eval-size", "4"]
+    assert main(["train", *common, "--steps", "3"]) == 0
+    assert main(["train", *common, "--steps", "3"]) == 1  # refuses to overwrite a run
+    assert main(["train", *common, "--steps", "5", "--resume"]) == 0
+    captured = capsys.readouterr()
+    assert "steps 5" in captured.out and "already holds a checkpoint" in captured.err
+    assert main(["eval", out, "--generate", "4", "--json"]) == 0
+    metrics = __import__("json").loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert metrics["n"] == 4 and 0.0 <= metrics["cell_accuracy"] <= 1.0
+
+
+def test_cli_train_cuda_without_cuda_is_a_clean_error(tmp_path, capsys):
+    from neurosym.cli import main
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    argv = ["train", "--out", str(tmp_path / "r"), "--steps", "1", "--device", "cuda"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "cuda" in err.lower()

@@ -1,0 +1,422 @@
+"""Seeded, on-the-fly TRM training data: Sudoku and maze examples as (inputs, labels) token
+batches, drawn from one ``np.random.Generator`` whose state a checkpoint can hold.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tasks.augment import augment_maze, augment_sudoku_pair
+from tasks.encodings import MazeCodec, SudokuCodec
+from tasks.errors import ConfigError, InvalidTaskError, describe_validation_error
+from tasks.generators import generate_maze_hard, generate_perfect_maze, generate_puzzle
+from tasks.maze import Cell, MazeTask
+from tasks.sudoku import MAX_SUDOKU_SIDE, SudokuGrid, SudokuTask
+
+__all__ = [
+    "SudokuData",
+    "MazeData",
+    "DataConfig",
+    "data_config",
+    "Example",
+    "EvalSet",
+    "TaskStream",
+    "shortest_path",
+    "make_eval_set",
+]
+
+
+class _DataBase(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            name = type(self).__name__
+            raise ConfigError(f"invalid {name}: {describe_validation_error(exc)}") from None
+
+
+class SudokuData(_DataBase):
+    """Random Sudoku puzzles of one box shape, carved from random solutions.
+
+    Puzzles come from :func:`~tasks.generators.generate_puzzle` with ``n_givens`` drawn uniformly
+    from ``[min_givens, max_givens]`` and, by default, *no* uniqueness check (fast). A puzzle
+    with few givens can then have several solutions; its label is the grid it was carved from,
+    one of the valid answers. That adds label noise to training and makes exact-match accuracy
+    a lower bound (:func:`trm.inference.evaluate` also reports validity). With ``unique=True``
+    each puzzle is completed to uniqueness: while a small search finds a second solution, one
+    cell where it differs from the label becomes a given. The label is then the only answer;
+    the price is a few more givens than drawn and ~1 ms per 6x6 puzzle.
+
+    With ``pool_size`` the stream instead draws (with replacement) from that many fixed puzzles
+    generated from ``pool_seed``: the memorisation setting of the tests, or a fixed training
+    set as in the paper's 1k-puzzle Sudoku.
+
+    Examples
+    --------
+    >>> SudokuData(box_rows=2, box_cols=3, min_givens=14, max_givens=22).codec().seq_len
+    36
+    """
+
+    kind: Literal["sudoku"] = "sudoku"
+    box_rows: int = Field(2, ge=1, description="Rows per box (grid side N = box_rows*box_cols).")
+    box_cols: int = Field(3, ge=1, description="Columns per box.")
+    min_givens: int = Field(14, ge=0, description="Fewest givens of a generated puzzle.")
+    max_givens: int = Field(22, ge=0, description="Most givens of a generated puzzle.")
+    unique: bool = Field(False, description="Add givens until the solution is unique.")
+    augment: bool = Field(True, description="Apply a random Sudoku symmetry to every example.")
+    pool_size: int | None = Field(None, ge=1, description="Draw from this many fixed puzzles.")
+    pool_seed: int = Field(0, ge=0, description="Seed of the fixed pool (with pool_size).")
+
+    @model_validator(mode="after")
+    def _check(self) -> SudokuData:
+        n = self.box_rows * self.box_cols
+        if n > MAX_SUDOKU_SIDE:
+            raise ValueError(f"grid side {n} exceeds {MAX_SUDOKU_SIDE}")
+        if not self.min_givens <= self.max_givens <= n * n:
+            raise ValueError(
+                f"need 0 <= min_givens <= max_givens <= {n * n}, "
+                f"got {self.min_givens}..{self.max_givens}"
+            )
+        return self
+
+    def codec(self) -> SudokuCodec:
+        """The token codec of this box shape."""
+        return SudokuCodec(box_rows=self.box_rows, box_cols=self.box_cols)
+
+
+class MazeData(_DataBase):
+    """Random mazes on a ``height x width`` canvas, labelled with a shortest path.
+
+    ``maze="perfect"``: :func:`~tasks.generators.generate_perfect_maze` (one path between any
+    two cells, so the label is the only right answer). ``maze="hard"``:
+    :func:`~tasks.generators.generate_maze_hard` on a square canvas (loops: several shortest
+    paths may exist, and the label is the one :func:`shortest_path` finds).
+
+    Examples
+    --------
+    >>> MazeData(height=9, width=9).codec().seq_len
+    81
+    """
+
+    kind: Literal["maze"] = "maze"
+    height: int = Field(15, ge=1, description="Canvas rows (and maze rows).")
+    width: int = Field(15, ge=1, description="Canvas columns (and maze columns).")
+    maze: Literal["perfect", "hard"] = Field("perfect", description="Generator to draw from.")
+    min_path_length: int = Field(0, ge=0, description="'hard' only: shortest path must exceed.")
+    augment: bool = Field(True, description="Apply one of the 8 square symmetries per example.")
+    pool_size: int | None = Field(None, ge=1, description="Draw from this many fixed mazes.")
+    pool_seed: int = Field(0, ge=0, description="Seed of the fixed pool (with pool_size).")
+
+    @model_validator(mode="after")
+    def _check(self) -> MazeData:
+        square = self.height == self.width
+        if self.maze == "hard" and not square:
+            raise ValueError(f"'hard' mazes are square, got {self.height}x{self.width}")
+        if self.augment and not square:
+            # A quarter turn of an H x W maze is W x H, which would not fit the canvas.
+            raise ValueError("augment needs a square canvas (rotations swap height and width)")
+        return self
+
+    def codec(self) -> MazeCodec:
+        """The token codec of this canvas."""
+        return MazeCodec(height=self.height, width=self.width)
+
+
+DataConfig = Annotated[SudokuData | MazeData, Field(discriminator="kind")]
+"""Either data source, told apart by ``kind``."""
+
+
+def data_config(spec: SudokuData | MazeData | dict[str, Any]) -> SudokuData | MazeData:
+    """A data config from itself or from a dict with ``kind`` ("sudoku" or "maze").
+
+    Raises
+    ------
+    ConfigError
+        On an unknown kind or invalid fields.
+
+    Examples
+    --------
+    >>> data_config({"kind": "maze", "height": 7, "width": 7}).codec().vocab_size
+    6
+    """
+    if isinstance(spec, SudokuData | MazeData):
+        return spec
+    if not isinstance(spec, dict):
+        raise ConfigError(f"data must be a SudokuData, MazeData or dict, got {type(spec).__name__}")
+    kinds = {"sudoku": SudokuData, "maze": MazeData}
+    kind = spec.get("kind", "sudoku")
+    if kind not in kinds:
+        raise ConfigError(f"data kind must be 'sudoku' or 'maze', got {kind!r}")
+    return kinds[kind](**spec)
+
+
+@dataclass(slots=True)
+class Example:
+    """One training or evaluation example: the task, its answer, and their tokens."""
+
+    task: SudokuTask | MazeTask
+    solution: SudokuGrid | list[Cell]  # a complete grid, or a shortest path (start to goal)
+    inputs: np.ndarray  # (seq_len,) int64
+    labels: np.ndarray  # (seq_len,) int64
+
+
+def shortest_path(task: MazeTask) -> list[Cell]:
+    """A shortest start-to-goal path by breadth-first search (neighbours up, down, left, right).
+
+    Ties between equally short paths are broken by that neighbour order, so the result is
+    deterministic.
+
+    Raises
+    ------
+    InvalidTaskError
+        When no goal is reachable from the start.
+
+    Examples
+    --------
+    >>> shortest_path(MazeTask.parse("S.#\\n#.G"))
+    [(0, 0), (0, 1), (1, 1), (1, 2)]
+    """
+    h, w = task.height, task.width
+    free = [ch == "." for row in task.rows for ch in row]
+    goals = {r * w + c for r, c in task.goals}
+    start = task.start[0] * w + task.start[1]
+    parent = {start: -1}
+    queue = deque([start])
+    end = start if start in goals else -1
+    while queue and end < 0:
+        u = queue.popleft()
+        col = u % w
+        for v, ok in (
+            (u - w, u >= w),
+            (u + w, u + w < h * w),
+            (u - 1, col > 0),
+            (u + 1, col < w - 1),
+        ):
+            if ok and free[v] and v not in parent:
+                parent[v] = u
+                if v in goals:
+                    end = v
+                    break
+                queue.append(v)
+    if end < 0:
+        raise InvalidTaskError("no goal is reachable from the start")
+    path = []
+    while end >= 0:
+        path.append(divmod(end, w))
+        end = parent[end]
+    return path[::-1]
+
+
+def _other_solution(task: SudokuTask, solution: SudokuGrid) -> list[list[int]] | None:
+    """A solution of ``task`` other than ``solution``, or None: a bitmask search that picks the
+    cell with the fewest candidates first (fast for grids up to 9x9)."""
+    br, bc, n = task.box_rows, task.box_cols, task.size
+    grid = [list(row) for row in task.grid]
+    full = (1 << (n + 1)) - 2  # bits 1..n
+    rows, cols, boxes = [0] * n, [0] * n, [0] * n
+    empties = []
+    for r in range(n):
+        for c in range(n):
+            v = grid[r][c]
+            if v:
+                bit = 1 << v
+                rows[r] |= bit
+                cols[c] |= bit
+                boxes[(r // br) * br + c // bc] |= bit
+            else:
+                empties.append((r, c, (r // br) * br + c // bc))
+    target = [list(row) for row in solution]
+
+    def search(remaining: list[tuple[int, int, int]]) -> bool:
+        if not remaining:
+            return grid != target
+        best, best_mask, best_count = 0, 0, n + 1
+        for i, (r, c, b) in enumerate(remaining):
+            mask = full & ~(rows[r] | cols[c] | boxes[b])
+            count = mask.bit_count()
+            if count < best_count:
+                best, best_mask, best_count = i, mask, count
+                if count <= 1:
+                    break
+        if best_count == 0:
+            return False
+        r, c, b = remaining[best]
+        rest = remaining[:best] + remaining[best + 1 :]
+        mask = best_mask
+        while mask:
+            bit = mask & -mask
+            mask ^= bit
+            grid[r][c] = bit.bit_length() - 1
+            rows[r] |= bit
+            cols[c] |= bit
+            boxes[b] |= bit
+            found = search(rest)
+            rows[r] ^= bit
+            cols[c] ^= bit
+            boxes[b] ^= bit
+            if found:
+                return True
+        grid[r][c] = 0
+        return False
+
+    return [row[:] for row in grid] if search(empties) else None
+
+
+def _complete_to_unique(
+    task: SudokuTask, solution: SudokuGrid, rng: np.random.Generator
+) -> SudokuTask:
+    """Add givens from ``solution`` until it is the only solution of the puzzle."""
+    grid = [list(row) for row in task.grid]
+    while True:
+        current = SudokuTask(box_rows=task.box_rows, box_cols=task.box_cols, grid=grid)
+        other = _other_solution(current, solution)
+        if other is None:
+            return current
+        differ = [
+            (r, c)
+            for r in range(task.size)
+            for c in range(task.size)
+            if other[r][c] != solution[r][c]
+        ]
+        r, c = differ[int(rng.integers(len(differ)))]
+        grid[r][c] = solution[r][c]
+
+
+class TaskStream:
+    """An endless, seeded stream of examples for one :data:`DataConfig`.
+
+    Every random choice comes from ``rng``; saving ``rng.bit_generator.state`` and restoring it
+    later continues the stream exactly (the fixed pool, if any, is rebuilt from ``pool_seed``).
+
+    Parameters
+    ----------
+    config : SudokuData, MazeData or dict
+    rng : numpy.random.Generator
+        Owned by the caller (the trainer checkpoints its state).
+
+    Examples
+    --------
+    >>> stream = TaskStream(SudokuData(), np.random.default_rng(0))
+    >>> inputs, labels = stream.next_batch(4)
+    >>> tuple(inputs.shape), inputs.dtype, bool((labels >= 2).all())
+    ((4, 36), torch.int64, True)
+    """
+
+    def __init__(self, config: SudokuData | MazeData | dict[str, Any], rng: np.random.Generator):
+        if not isinstance(rng, np.random.Generator):
+            raise ConfigError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+        self.config = data_config(config)
+        self.codec = self.config.codec()
+        self.rng = rng
+        self._pool: list[tuple[Any, Any]] | None = None
+        if self.config.pool_size is not None:
+            pool_rng = np.random.default_rng(self.config.pool_seed)
+            self._pool = [self._generate(pool_rng) for _ in range(self.config.pool_size)]
+
+    @property
+    def pool(self) -> list[tuple[Any, Any]] | None:
+        """The fixed ``(task, solution)`` pool (with ``pool_size``), else None."""
+        return None if self._pool is None else list(self._pool)
+
+    def _generate(self, rng: np.random.Generator) -> tuple[Any, Any]:
+        cfg = self.config
+        if isinstance(cfg, SudokuData):
+            givens = int(rng.integers(cfg.min_givens, cfg.max_givens + 1))
+            task, solution = generate_puzzle(cfg.box_rows, cfg.box_cols, n_givens=givens, rng=rng)
+            if cfg.unique:
+                task = _complete_to_unique(task, solution, rng)
+            return task, solution
+        if cfg.maze == "perfect":
+            task = generate_perfect_maze(cfg.height, cfg.width, rng=rng)
+        else:
+            task = generate_maze_hard(size=cfg.height, min_path_length=cfg.min_path_length, rng=rng)
+        return task, shortest_path(task)
+
+    def next_example(self) -> Example:
+        """Draw one example (a pool member or a fresh task), augmented if configured."""
+        if self._pool is not None:
+            task, solution = self._pool[int(self.rng.integers(len(self._pool)))]
+        else:
+            task, solution = self._generate(self.rng)
+        codec = self.codec
+        if isinstance(codec, SudokuCodec):
+            if self.config.augment:
+                task, solution = augment_sudoku_pair(task, solution, self.rng)
+            return Example(
+                task, solution, codec.encode_puzzle(task), codec.encode_solution(solution)
+            )
+        if self.config.augment:
+            task, solution = augment_maze(task, solution, self.rng)
+        return Example(task, solution, codec.encode_input(task), codec.encode_label(task, solution))
+
+    def next_examples(self, n: int) -> list[Example]:
+        """``n`` examples in stream order."""
+        return [self.next_example() for _ in range(n)]
+
+    def next_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(inputs, labels)``: two int64 tensors of shape ``[n, seq_len]`` on the CPU."""
+        examples = self.next_examples(n)
+        seq = self.codec.seq_len
+        inputs = np.stack([e.inputs for e in examples]) if examples else np.zeros((0, seq))
+        labels = np.stack([e.labels for e in examples]) if examples else np.zeros((0, seq))
+        return torch.from_numpy(inputs.astype(np.int64)), torch.from_numpy(labels.astype(np.int64))
+
+
+@dataclass(slots=True)
+class EvalSet:
+    """A fixed evaluation set: tasks, their reference answers and label tokens."""
+
+    tasks: list[SudokuTask | MazeTask]
+    solutions: list[Any]
+    labels: np.ndarray  # (n, seq_len) int64
+    codec: SudokuCodec | MazeCodec
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+
+def make_eval_set(
+    config: SudokuData | MazeData | dict[str, Any], n: int, seed: int, **overrides: Any
+) -> EvalSet:
+    """``n`` fresh examples from ``config`` (with ``overrides``) and ``seed``, unaugmented.
+
+    A fixed pool in ``config`` is ignored: an evaluation set is drawn fresh, so with a seed
+    other than the training one its puzzles are (with overwhelming probability) unseen.
+
+    Raises
+    ------
+    ConfigError
+        On a bad config, ``n < 0`` or a negative seed.
+
+    Examples
+    --------
+    >>> es = make_eval_set({"kind": "sudoku", "box_rows": 2, "box_cols": 2,
+    ...                     "min_givens": 8, "max_givens": 10}, n=3, seed=1)
+    >>> len(es), es.labels.shape, all(8 <= t.n_givens <= 10 for t in es.tasks)
+    (3, (3, 16), True)
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ConfigError(f"n must be an int >= 0, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be an int >= 0, got {seed!r}")
+    base = data_config(config).model_dump()
+    cfg = data_config({**base, "augment": False, "pool_size": None, **overrides})
+    stream = TaskStream(cfg, np.random.default_rng(seed))
+    examples = stream.next_examples(n)
+    labels = (
+        np.stack([e.labels for e in examples]) if examples else np.zeros((0, cfg.codec().seq_len))
+    )
+    return EvalSet(
+        tasks=[e.task for e in examples],
+        solutions=[e.solution for e in examples],
+        labels=labels.astype(np.int64),
+        codec=stream.codec,
+    )

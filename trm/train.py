@@ -1,0 +1,671 @@
+"""Training a TRM with deep supervision over persistent batch slots, ACT halting, EMA, periodic
+evaluation, metrics/plots and exactly resumable atomic checkpoints.
+
+Supervision scheme (the reference's, without its dropped rows): the batch is ``batch_size``
+*slots*, each holding an example, its carry (y, z) and its step count. Every optimiser step
+runs one supervision step for every slot; a slot halts when its step count reaches ``N_sup``,
+or when its halt logit is > 0 and it has run at least its minimum step count (0, or with
+probability ``halt_exploration_prob`` a draw from 2..N_sup). Halted slots are refilled before
+the next step with *new* examples from the stream and fresh carries, so no drawn example is
+ever skipped. Loss = mean over slots of the per-sequence stablemax loss + 0.5 * the halt BCE
+against "the answer is exactly right"; then the optimiser step (warm-up lr) and the EMA update.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import model_validator as _model_validator
+from torch import Tensor
+
+from tasks.errors import CheckpointError, ConfigError, describe_validation_error
+from trm.checkpoint import (
+    checkpoint_paths,
+    load_checkpoint,
+    optimizer_state_from_tensors,
+    optimizer_state_to_tensors,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    strip_prefix,
+    with_prefix,
+)
+from trm.config import TRMConfig, preset
+from trm.data import DataConfig, EvalSet, SudokuData, TaskStream, make_eval_set
+from trm.inference import evaluate
+from trm.losses import (
+    exact_match,
+    halt_loss,
+    sequence_loss,
+    softmax_cross_entropy,
+    stablemax_cross_entropy,
+)
+from trm.model import TRM, Carry
+from trm.optim import EMA, make_optimizer, set_lr, warmup_lr
+
+__all__ = ["TrainConfig", "TrainState", "TrainResult", "Callback", "train"]
+
+# Fields that may differ between a run and its resumption: they change how long and how
+# visibly it runs, never which numbers it computes.
+_RESUMABLE_CHANGES = frozenset(
+    {"steps", "eval_every", "eval_size", "checkpoint_every", "threads", "device", "compile"}
+)
+METRICS_FILE = "metrics.jsonl"
+PLOT_FILE = "training.png"
+
+
+def _unwrap_config_error(exc: ValidationError) -> ConfigError:
+    for err in exc.errors():
+        original = err.get("ctx", {}).get("error")
+        if isinstance(original, ConfigError):
+            return ConfigError(f"invalid TrainConfig: {original}")
+    return ConfigError(f"invalid TrainConfig: {describe_validation_error(exc)}")
+
+
+class TrainConfig(BaseModel):
+    """Everything a training run depends on; frozen, and strict about field names.
+
+    The model is ``preset`` with the ``model`` overrides applied (or, with ``preset=None``,
+    ``TRMConfig(**model)``); its vocabulary and sequence length must fit ``data``'s codec.
+
+    Examples
+    --------
+    >>> cfg = TrainConfig(steps=10, model={"hidden_size": 32})
+    >>> cfg.trm_config().hidden_size, cfg.data.kind
+    (32, 'sudoku')
+    >>> TrainConfig(steps=0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tasks.errors.ConfigError: invalid TrainConfig: steps: Input should be greater than or equal to 1
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    preset: str | None = Field("sudoku6-tiny", description="A trm.config preset name, or None.")
+    model: dict[str, Any] = Field(
+        default_factory=dict, description="TRMConfig overrides of the preset (or all fields)."
+    )
+    data: DataConfig = Field(default_factory=SudokuData, description="The example stream.")
+    steps: int = Field(2000, ge=1, description="Optimiser steps (one supervision step each).")
+    batch_size: int = Field(64, ge=1, description="Slots: examples in flight at once.")
+    lr: float = Field(1e-3, ge=0, description="Peak learning rate (reference 1e-4 at batch 768).")
+    weight_decay: float = Field(0.1, ge=0, description="Decoupled weight decay (reference 1.0).")
+    betas: tuple[float, float] = Field((0.9, 0.95), description="Adam moment decay rates.")
+    warmup_steps: int = Field(100, ge=0, description="Linear lr warm-up from 0 (reference 2000).")
+    optimizer: Literal["adamw", "adamatan2"] = Field("adamw", description="Network optimiser.")
+    ema_decay: float | None = Field(0.999, description="EMA rate; None trains without EMA.")
+    halt_loss_weight: float = Field(0.5, ge=0, description="Weight of the halt BCE (ref 0.5).")
+    halt_exploration_prob: float | None = Field(
+        None, ge=0, le=1, description="Overrides the model config's value when set."
+    )
+    loss: Literal["stablemax", "softmax"] = Field("stablemax", description="Token loss.")
+    seed: int = Field(0, ge=0, description="Seeds the model init and the data/halting stream.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda if present.")
+    threads: int | None = Field(
+        None, ge=1, description="torch CPU threads; None: 1 on the CPU, unchanged on CUDA."
+    )
+    compile: bool = Field(False, description="torch.compile the model (CUDA mainly).")
+    eval_every: int = Field(500, ge=0, description="Evaluate every k steps (0: only at the end).")
+    eval_size: int = Field(256, ge=0, description="Fresh evaluation examples (0: no eval).")
+    eval_seed: int = Field(12345, ge=0, description="Seed of the evaluation set.")
+    checkpoint_every: int = Field(0, ge=0, description="Checkpoint every k steps (0: end only).")
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _unwrap_config_error(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> TrainConfig:
+        """Like pydantic's, but raising :class:`~tasks.errors.ConfigError`."""
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise _unwrap_config_error(exc) from None
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not all(0.0 <= b < 1.0 for b in value):
+            raise ValueError(f"each beta must be in [0, 1), got {value}")
+        return value
+
+    @field_validator("lr", "weight_decay", "halt_loss_weight")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"must be finite, got {value}")
+        return value
+
+    @field_validator("ema_decay")
+    @classmethod
+    def _decay(cls, value: float | None) -> float | None:
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ValueError(f"must be in [0, 1] or None, got {value}")
+        return value
+
+    @_model_validator(mode="after")
+    def _check_model(self) -> TrainConfig:
+        cfg = self.trm_config()  # raises ConfigError for a bad preset or override
+        codec = self.data.codec()
+        if (cfg.vocab_size, cfg.seq_len) != (codec.vocab_size, codec.seq_len):
+            raise ConfigError(
+                f"the model (vocab_size {cfg.vocab_size}, seq_len {cfg.seq_len}) does not fit "
+                f"the data (vocab_size {codec.vocab_size}, seq_len {codec.seq_len}); set "
+                f"model={{'vocab_size': {codec.vocab_size}, 'seq_len': {codec.seq_len}}}"
+            )
+        return self
+
+    def trm_config(self) -> TRMConfig:
+        """The model's :class:`~trm.config.TRMConfig` (preset, overrides, exploration prob)."""
+        overrides = dict(self.model)
+        if self.halt_exploration_prob is not None:
+            overrides["halt_exploration_prob"] = self.halt_exploration_prob
+        if self.preset is None:
+            return TRMConfig(**overrides)
+        return preset(self.preset, **overrides)
+
+
+@dataclass(slots=True)
+class TrainState:
+    """What callbacks see: the step just finished, its metrics and the latest evaluation."""
+
+    step: int
+    total_steps: int
+    metrics: dict[str, Any]
+    eval_metrics: dict[str, Any] | None
+    out_dir: Path
+    config: TrainConfig
+
+
+@dataclass(slots=True)
+class TrainResult:
+    """The outcome of :func:`train`."""
+
+    out_dir: Path
+    checkpoint: Path
+    step: int
+    metrics: dict[str, Any]
+    eval_metrics: dict[str, Any] | None
+    eval_history: list[dict[str, Any]] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+class Callback:
+    """Base for callbacks; any object with some of these methods works (all optional)."""
+
+    def on_step(self, state: TrainState) -> None:
+        """After every optimiser step."""
+
+    def on_eval(self, state: TrainState) -> None:
+        """After every evaluation; ``state.eval_metrics`` holds it."""
+
+    def on_checkpoint(self, path: Path) -> None:
+        """After a checkpoint is written; ``path`` is its JSON file."""
+
+
+def _notify(callbacks: Sequence[Any], method: str, arg: Any) -> None:
+    for cb in callbacks:
+        fn = getattr(cb, method, None)
+        if fn is not None:
+            fn(arg)
+
+
+# ---------------------------------------------------------------------------- slots
+
+
+@dataclass(slots=True)
+class _Slots:
+    """The batch in flight; tensors on the training device, carries always fp32."""
+
+    inputs: Tensor  # [B, seq] int64
+    labels: Tensor  # [B, seq] int64
+    y: Tensor  # [B, L, D]
+    z: Tensor  # [B, L, D]
+    steps: Tensor  # [B] int64: supervision steps run on the current example
+    min_halt: Tensor  # [B] int64: exploration minimum (0: none)
+    halted: Tensor  # [B] bool: refill before the next step
+
+    names = ("inputs", "labels", "y", "z", "steps", "min_halt", "halted")
+
+    @classmethod
+    def empty(cls, model: TRM, batch: int, device: torch.device) -> _Slots:
+        seq = model.config.seq_len
+        carry = model.initial_carry(batch, device)
+        long = dict(dtype=torch.int64, device=device)
+        return cls(
+            inputs=torch.zeros(batch, seq, **long),
+            labels=torch.zeros(batch, seq, **long),
+            y=carry.y.float(),
+            z=carry.z.float(),
+            steps=torch.zeros(batch, **long),
+            min_halt=torch.zeros(batch, **long),
+            halted=torch.ones(batch, dtype=torch.bool, device=device),  # all start empty
+        )
+
+    def tensors(self) -> dict[str, Tensor]:
+        return {name: getattr(self, name) for name in self.names}
+
+
+def _refill(
+    slots: _Slots, stream: TaskStream, rng: np.random.Generator, model: TRM, explore_p: float
+) -> int:
+    """Put new examples and fresh carries into the halted slots; returns how many."""
+    index = torch.nonzero(slots.halted.cpu()).flatten()
+    n = int(index.numel())
+    if n == 0:
+        return 0
+    device = slots.inputs.device
+    inputs, labels = stream.next_batch(n)
+    index = index.to(device)
+    slots.inputs[index] = inputs.to(device)
+    slots.labels[index] = labels.to(device)
+    slots.y[index] = model.y_init.float()
+    slots.z[index] = model.z_init.float()
+    slots.steps[index] = 0
+    n_sup = model.config.max_supervision_steps
+    # Always draw both arrays, so the stream's position does not depend on the outcome.
+    explore = rng.random(n) < explore_p
+    minimum = rng.integers(2, max(n_sup, 2) + 1, size=n)
+    mins = np.where(explore & (n_sup >= 2), minimum, 0)
+    slots.min_halt[index] = torch.from_numpy(mins.astype(np.int64)).to(device)
+    slots.halted[index] = False
+    return n
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            "device='cuda' was asked for but CUDA is not available here "
+            "(torch.cuda.is_available() is False); use device='cpu' or 'auto'"
+        )
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _neurosym_version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("neurosym")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "0+unknown"
+
+
+def _build_model(cfg: TrainConfig, device: torch.device) -> TRM:
+    # Seed the init without touching the caller's global torch RNG.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = TRM(cfg.trm_config())
+    return model.to(device)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
+class _Metrics:
+    """metrics.jsonl (one JSON object per line, ``type`` "train" or "eval") and the PNG."""
+
+    def __init__(self, out_dir: Path, resume_step: int | None) -> None:
+        self.path = out_dir / METRICS_FILE
+        self.plot_path = out_dir / PLOT_FILE
+        self.train: list[dict[str, Any]] = []
+        self.evals: list[dict[str, Any]] = []
+        kept: list[str] = []
+        if resume_step is not None and self.path.is_file():
+            # Drop lines written after the checkpoint: those steps are about to be redone.
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(record, dict) and record.get("step", math.inf) <= resume_step:
+                    kept.append(line)
+                    (self.evals if record.get("type") == "eval" else self.train).append(record)
+        self.path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def write(self, record: dict[str, Any]) -> None:
+        record = _json_safe(record)
+        (self.evals if record.get("type") == "eval" else self.train).append(record)
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def plot(self) -> None:
+        # The object API with an Agg canvas: no global backend switch, no display needed.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(10, 4))
+        FigureCanvasAgg(fig)
+        ax_loss, ax_acc = fig.subplots(1, 2)
+        steps = [r["step"] for r in self.train]
+        ax_loss.plot(steps, [r["loss"] for r in self.train], lw=0.5, alpha=0.4, label="loss")
+        ax_loss.plot(steps, _smooth([r["loss"] for r in self.train]), label="loss (smoothed)")
+        ax_loss.set_yscale("log")
+        ax_loss.set_xlabel("step")
+        ax_loss.set_title("training loss")
+        ax_loss.legend()
+        acc = [(r["step"], r["exact_acc_halted"]) for r in self.train if r["n_halted"] > 0]
+        if acc:
+            xs, ys = zip(*acc, strict=True)
+            ax_acc.plot(xs, _smooth(list(ys)), label="train exact (halted slots, smoothed)")
+        if self.evals:
+            xs = [r["step"] for r in self.evals]
+            ax_acc.plot(xs, [r["exact_accuracy"] for r in self.evals], "o-", label="eval exact")
+            ax_acc.plot(xs, [r["valid_accuracy"] for r in self.evals], "^-", label="eval valid")
+            ax_acc.plot(xs, [r["cell_accuracy"] for r in self.evals], "s--", label="eval per cell")
+        ax_acc.set_ylim(0, 1.02)
+        ax_acc.set_xlabel("step")
+        ax_acc.set_title("accuracy")
+        ax_acc.legend(loc="lower right")
+        fig.tight_layout()
+        tmp = self.plot_path.with_suffix(".tmp.png")
+        fig.savefig(tmp, dpi=100)
+        os.replace(tmp, self.plot_path)
+
+
+def _smooth(values: list[float], window: int = 50) -> list[float]:
+    if not values:
+        return []
+    kernel = np.ones(min(window, len(values)))
+    sums = np.convolve(values, kernel, mode="full")[: len(values)]
+    counts = np.convolve(np.ones(len(values)), kernel, mode="full")[: len(values)]
+    return (sums / counts).tolist()
+
+
+# ---------------------------------------------------------------------------- checkpoint
+
+
+def _save(
+    out_dir: Path,
+    cfg: TrainConfig,
+    step: int,
+    model: TRM,
+    ema: EMA | None,
+    optimizer: torch.optim.Optimizer,
+    slots: _Slots,
+    rng: np.random.Generator,
+    metrics: dict[str, Any],
+    eval_metrics: dict[str, Any] | None,
+) -> Path:
+    optim_tensors, optim_desc = optimizer_state_to_tensors(optimizer.state_dict())
+    rng_tensors, rng_desc = rng_state(rng)
+    tensors = {
+        **with_prefix(model.state_dict(), "model"),
+        **optim_tensors,
+        **rng_tensors,
+        **with_prefix(slots.tensors(), "slots"),
+    }
+    if ema is not None:
+        tensors.update(with_prefix(ema.state_dict(), "ema"))
+    meta = {
+        "neurosym_version": _neurosym_version(),
+        "config": model.config.model_dump(mode="json"),
+        "task": cfg.data.codec().spec(),
+        "step": step,
+        "train_config": cfg.model_dump(mode="json"),
+        "optimizer": optim_desc,
+        "rng": rng_desc,
+        "metrics": _json_safe(metrics),
+        "eval_metrics": _json_safe(eval_metrics) if eval_metrics else None,
+    }
+    return save_checkpoint(out_dir, tensors=tensors, meta=meta)
+
+
+def _check_resumable(saved: dict[str, Any], cfg: TrainConfig) -> None:
+    try:
+        old = TrainConfig.model_validate(saved)
+    except ConfigError as exc:
+        raise CheckpointError(f"the checkpoint's train_config is invalid: {exc}") from exc
+    old_d, new_d = old.model_dump(mode="json"), cfg.model_dump(mode="json")
+    differ = sorted(k for k in new_d if k not in _RESUMABLE_CHANGES and old_d[k] != new_d[k])
+    if differ:
+        raise ConfigError(
+            f"cannot resume: {', '.join(differ)} differ from the checkpoint's run; only "
+            f"{', '.join(sorted(_RESUMABLE_CHANGES))} may change"
+        )
+
+
+# ---------------------------------------------------------------------------- train
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    callbacks: Sequence[Any] = (),
+) -> TrainResult:
+    """Train a TRM as ``config`` says, writing metrics, a plot and checkpoints to ``out_dir``.
+
+    See the module docstring for the supervision scheme. Writes ``metrics.jsonl`` (one line per
+    step and per evaluation), ``training.png`` (at each evaluation and at the end) and
+    ``checkpoint.{json,safetensors}`` (every ``checkpoint_every`` steps and at the end). On the
+    CPU in fp32, a run resumed from a checkpoint continues bit-identically to one that never
+    stopped. On CUDA, the forward pass runs under bf16 autocast.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    out_dir : str or PathLike
+        Created if missing.
+    resume : bool
+        Continue from ``out_dir``'s checkpoint up to ``config.steps``. Only the fields that do
+        not change the numbers (steps, eval/checkpoint cadence, eval_size, threads, device,
+        compile) may differ from the checkpoint's config.
+    callbacks : sequence
+        Objects with any of ``on_step(state)``, ``on_eval(state)``, ``on_checkpoint(path)``.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ConfigError
+        For an invalid config, CUDA asked for but absent, an existing checkpoint without
+        ``resume``, or a resume whose config differs in a field that matters.
+    CheckpointError
+        With ``resume`` when the checkpoint is missing or unreadable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> cfg = TrainConfig(steps=3, batch_size=4, model={"hidden_size": 16}, eval_size=4,
+    ...                   device="cpu")
+    >>> result = train(cfg, tmp.name)
+    >>> result.step, result.checkpoint.name, result.eval_metrics["n"]
+    (3, 'checkpoint.json', 4)
+    >>> tmp.cleanup()
+    """
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(f"config must be a TrainConfig, got {type(config).__name__}")
+    cfg = config
+    device = _resolve_device(cfg.device)
+    out = Path(out_dir)
+    json_path, _ = checkpoint_paths(out / "")
+    if not resume and json_path.is_file():
+        raise ConfigError(
+            f"{out} already holds a checkpoint; pass resume=True to continue it, or use a new "
+            "directory"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+
+    old_threads = torch.get_num_threads()
+    threads = cfg.threads if cfg.threads is not None else (1 if device.type == "cpu" else None)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _train(cfg, out, device, resume, list(callbacks))
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+def _train(
+    cfg: TrainConfig, out: Path, device: torch.device, resume: bool, callbacks: list[Any]
+) -> TrainResult:
+    started = time.perf_counter()
+    model = _build_model(cfg, device)
+    n_sup = model.config.max_supervision_steps
+    explore_p = model.config.halt_exploration_prob
+    optimizer = make_optimizer(
+        cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.betas
+    )
+    # The puzzle embedding (one task vector here) is trained by the same optimiser, so it is
+    # averaged with everything else.
+    ema = EMA(model, cfg.ema_decay) if cfg.ema_decay is not None else None
+    rng = np.random.default_rng(cfg.seed)
+    stream = TaskStream(cfg.data, rng)
+    slots = _Slots.empty(model, cfg.batch_size, device)
+    step = 0
+    last_metrics: dict[str, Any] = {}
+    last_eval: dict[str, Any] | None = None
+
+    if resume:
+        tensors, meta = load_checkpoint(out, expected_kind=cfg.data.kind)
+        if not isinstance(meta.get("train_config"), dict):
+            raise CheckpointError(f"{out} holds a model checkpoint, not a resumable training run")
+        _check_resumable(meta["train_config"], cfg)
+        try:
+            model.load_state_dict(strip_prefix(tensors, "model"), strict=True)
+            optimizer.load_state_dict(optimizer_state_from_tensors(tensors, meta["optimizer"]))
+            if ema is not None:
+                ema.load_state_dict(strip_prefix(tensors, "ema"))
+            saved_slots = strip_prefix(tensors, "slots")
+            for name in _Slots.names:
+                target, value = getattr(slots, name), saved_slots.get(name)
+                if value is None or value.shape != target.shape:
+                    raise CheckpointError(f"slot tensor {name!r} is missing or misshapen")
+                setattr(slots, name, value.to(device=device, dtype=target.dtype))
+            set_rng_state(tensors, meta["rng"], rng)
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(f"cannot resume from {out}: {exc}") from exc
+        step = meta["step"]
+        last_metrics = dict(meta.get("metrics") or {})
+        last_eval = meta.get("eval_metrics")
+
+    eval_set: EvalSet | None = None
+    if cfg.eval_size > 0:
+        eval_set = make_eval_set(cfg.data, cfg.eval_size, cfg.eval_seed)
+    metrics_log = _Metrics(out, step if resume else None)
+    forward = torch.compile(model) if cfg.compile else model
+    token_loss = stablemax_cross_entropy if cfg.loss == "stablemax" else softmax_cross_entropy
+    autocast = device.type == "cuda"
+    examples_done = 0
+    loop_start = time.perf_counter()
+    checkpoint = checkpoint_paths(out / "")[0]
+
+    def run_eval(eval_set: EvalSet) -> dict[str, Any]:
+        scored = ema.averaged_model(model) if ema is not None else model
+        scored.eval()
+        result = evaluate(scored, eval_set.tasks, eval_set.solutions, codec=eval_set.codec)
+        model.train()
+        record = {"type": "eval", "step": step, "weights": "ema" if ema else "model", **result}
+        metrics_log.write(record)
+        metrics_log.plot()
+        _notify(callbacks, "on_eval", TrainState(step, cfg.steps, last_metrics, record, out, cfg))
+        return record
+
+    def write_checkpoint() -> Path:
+        path = _save(out, cfg, step, model, ema, optimizer, slots, rng, last_metrics, last_eval)
+        _notify(callbacks, "on_checkpoint", path)
+        return path
+
+    try:
+        model.train()
+        while step < cfg.steps:
+            t0 = time.perf_counter()
+            _refill(slots, stream, rng, model, explore_p)
+            set_lr(optimizer, warmup_lr(step + 1, cfg.lr, cfg.warmup_steps))
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+                carry, logits, halt_logits = forward(slots.inputs, Carry(y=slots.y, z=slots.z))
+            lm = sequence_loss(logits, slots.labels, loss_fn=token_loss)
+            correct = exact_match(logits, slots.labels)
+            q = halt_loss(halt_logits, correct)
+            loss = lm.mean() + cfg.halt_loss_weight * q.mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if ema is not None:
+                ema.update(model)
+            step += 1
+
+            with torch.no_grad():
+                slots.y, slots.z = carry.y.float(), carry.z.float()
+                slots.steps += 1
+                may_halt = (halt_logits > 0) & (slots.steps >= slots.min_halt)
+                slots.halted = (slots.steps >= n_sup) | may_halt
+                halted = slots.halted
+                n_halted = int(halted.sum())
+                token_acc = (logits.argmax(-1) == slots.labels).float().mean()
+                exact_halted = correct[halted].float().mean() if n_halted else None
+                steps_halted = slots.steps[halted].float().mean() if n_halted else None
+            examples_done += n_halted
+            elapsed = time.perf_counter() - loop_start
+            last_metrics = {
+                "type": "train",
+                "step": step,
+                "loss": float(loss.detach()),
+                "lm_loss": float(lm.detach().mean()),
+                "halt_loss": float(q.detach().mean()),
+                "token_acc": float(token_acc),
+                "exact_acc_all": float(correct.float().mean()),
+                "exact_acc_halted": None if exact_halted is None else float(exact_halted),
+                "n_halted": n_halted,
+                "mean_steps_halted": None if steps_halted is None else float(steps_halted),
+                "lr": optimizer.param_groups[0]["lr"],
+                "examples_per_s": examples_done / elapsed if elapsed > 0 else 0.0,
+                "step_s": time.perf_counter() - t0,
+            }
+            metrics_log.write(last_metrics)
+            _notify(
+                callbacks, "on_step", TrainState(step, cfg.steps, last_metrics, last_eval, out, cfg)
+            )
+
+            if eval_set is not None and cfg.eval_every and step % cfg.eval_every == 0:
+                if step < cfg.steps:  # the final evaluation runs below
+                    last_eval = run_eval(eval_set)
+            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                checkpoint = write_checkpoint()
+
+        if eval_set is not None and (last_eval is None or last_eval.get("step") != step):
+            last_eval = run_eval(eval_set)
+        checkpoint = write_checkpoint()
+        if eval_set is None and metrics_log.train:
+            metrics_log.plot()
+    finally:
+        metrics_log.close()
+    return TrainResult(
+        out_dir=out,
+        checkpoint=checkpoint,
+        step=step,
+        metrics=last_metrics,
+        eval_metrics=last_eval,
+        eval_history=list(metrics_log.evals),
+        wall_s=time.perf_counter() - started,
+    )
