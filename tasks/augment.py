@@ -22,7 +22,7 @@ from pydantic import (
 from tasks.errors import InvalidTaskError, describe_validation_error
 from tasks.generators._common import as_rng
 from tasks.generators.sudoku import RngLike
-from tasks.maze import MAX_MAZE_SIDE, Cell, MazeTask
+from tasks.maze import MAX_MAZE_SIDE, Cell, MazeTask, as_cell
 from tasks.sudoku import MAX_SUDOKU_SIDE, SudokuGrid, SudokuTask
 
 __all__ = [
@@ -415,15 +415,7 @@ def _dims(height: object, width: object) -> tuple[int, int]:
 
 
 def _as_cell(value: object) -> Cell:
-    try:
-        r, c = value  # type: ignore[misc]
-        if isinstance(r, bool) or isinstance(c, bool):
-            raise TypeError
-        if not isinstance(r, numbers.Integral) or not isinstance(c, numbers.Integral):
-            raise TypeError
-    except (TypeError, ValueError):
-        raise InvalidTaskError(f"a cell is a (row, col) int pair, got {value!r}") from None
-    return (int(r), int(c))
+    return as_cell(value, "a cell")
 
 
 def all_maze_transforms() -> tuple[MazeTransform, ...]:

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from tasks.errors import InvalidTaskError, describe_validation_error
-from tasks.maze import MAX_MAZE_SIDE, Cell, MazeTask
+from tasks.maze import MAX_MAZE_SIDE, Cell, MazeTask, as_cell
 from tasks.sudoku import MAX_SUDOKU_SIDE, SudokuGrid, SudokuTask
 
 __all__ = [
@@ -436,15 +436,7 @@ class MazeCodec(_Codec):
 
 
 def _as_cell(value: object) -> Cell:
-    try:
-        r, c = value  # type: ignore[misc]
-        if isinstance(r, bool) or isinstance(c, bool):
-            raise TypeError
-        if not isinstance(r, numbers.Integral) or not isinstance(c, numbers.Integral):
-            raise TypeError
-    except (TypeError, ValueError):
-        raise InvalidTaskError(f"a path cell is a (row, col) int pair, got {value!r}") from None
-    return (int(r), int(c))
+    return as_cell(value, "a path cell")
 
 
 def _bfs_route(

@@ -6,6 +6,7 @@ A path is a list of ``(row, col)`` cells from the start to any goal cell.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from tasks.errors import InvalidTaskError, describe_validation_error
 
-__all__ = ["MazeTask", "Cell", "MAX_MAZE_SIDE", "WALL", "FREE"]
+__all__ = ["MazeTask", "Cell", "MAX_MAZE_SIDE", "WALL", "FREE", "as_cell"]
 
 Cell = tuple[int, int]
 WALL = "#"
@@ -249,12 +250,20 @@ class MazeTask(BaseModel):
         return cls(rows=tuple(rows), start=_as_cell(start), goals=goals)
 
 
-def _as_cell(value: Any) -> Cell:
+def as_cell(value: Any, what: str = "a cell") -> Cell:
+    """``value`` as a ``(row, col)`` pair of ints, or InvalidTaskError naming ``what``."""
     try:
         r, c = value
-        return (int(r), int(c))
+        if isinstance(r, bool) or isinstance(c, bool):
+            raise TypeError
+        if not isinstance(r, numbers.Integral) or not isinstance(c, numbers.Integral):
+            raise TypeError
     except (TypeError, ValueError):
-        raise InvalidTaskError(f"a cell is (row, col), got {value!r}") from None
+        raise InvalidTaskError(f"{what} is a (row, col) int pair, got {value!r}") from None
+    return (int(r), int(c))
+
+
+_as_cell = as_cell
 
 
 def _as_cells(value: Any) -> tuple[Cell, ...]:
