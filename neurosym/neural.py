@@ -1,7 +1,7 @@
 """``solve(method="neural")``: the TRM's answer, always checked by ``verify``.
 
 Models come from a checkpoint the user passes (a path or a loaded model) or from the defaults
-shipped in ``neurosym/models/`` (none are shipped yet: training them is still open work).
+shipped in ``neurosym/models/`` (6x6 Sudoku so far).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from tasks.sudoku import SudokuTask
 
 __all__ = ["MODELS_DIR", "default_models", "resolve_model", "solve_neural"]
 
-#: Where default checkpoints ship (``<name>.json`` + ``<name>.safetensors``).
+#: Where default checkpoints ship: one folder per model holding ``checkpoint.json`` and
+#: ``checkpoint.safetensors`` (see ``models/README.md`` for how each was trained).
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
@@ -26,7 +27,7 @@ def default_models() -> dict[str, Path]:
     """The shipped default checkpoints by name (``{}`` when none are shipped)."""
     if not MODELS_DIR.is_dir():
         return {}
-    return {p.stem: p for p in sorted(MODELS_DIR.glob("*.json"))}
+    return {p.parent.name: p.parent for p in sorted(MODELS_DIR.glob("*/checkpoint.json"))}
 
 
 @functools.lru_cache(maxsize=8)
@@ -68,7 +69,7 @@ def resolve_model(task: SudokuTask | MazeTask, model: Any = None) -> tuple[Any, 
         candidates = [_load(str(p)) for p in default_models().values()]
         fitting = [m for m in candidates if m.codec.kind == task.kind and _fits(m, task)]
         if not fitting:
-            covered = ", ".join(_describe(m) for m in candidates) or "none (no models shipped yet)"
+            covered = ", ".join(_describe(m) for m in candidates) or "none"
             raise UnsupportedTaskError(
                 f"no shipped TRM model covers this {_task_words(task)}; covered: {covered}. "
                 "Pass model=<checkpoint path> (train one with trm.train.train) or use "

@@ -71,9 +71,22 @@ def test_model_must_cover_the_task(tiny_checkpoint):
 
 
 def test_no_shipped_model_is_a_clear_error():
-    task, _ = generate_puzzle(2, 3, n_givens=20, rng=1)
-    with pytest.raises(UnsupportedTaskError, match="no shipped TRM model"):
+    task, _ = generate_puzzle(3, 3, n_givens=40, rng=1)
+    with pytest.raises(UnsupportedTaskError, match=r"no shipped TRM model.*covered: 6x6 Sudoku"):
         solve(task, method="neural")
+    with pytest.raises(UnsupportedTaskError, match="no shipped TRM model covers this 9x9 maze"):
+        solve(generate_perfect_maze(9, 9, rng=0), method="neural")
+
+
+def test_shipped_6x6_model_solves_easy_puzzles():
+    from neurosym.neural import default_models
+
+    assert "sudoku6" in default_models()
+    for seed in range(8):
+        task, solution = generate_puzzle(2, 3, n_givens=22, rng=seed)
+        r = solve(task, method="neural")
+        assert r.verified, (seed, r.verification.violations)
+        assert r.effort["trm_steps"] <= 4
 
 
 def test_bad_checkpoint_path(tmp_path):
