@@ -23,6 +23,14 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
         "max_givens": 22,
         "unique": True,
     },
+    "sudoku9-tiny": {
+        "kind": "sudoku",
+        "box_rows": 3,
+        "box_cols": 3,
+        "min_givens": 30,
+        "max_givens": 35,
+        "unique": True,
+    },
     "sudoku9-small": {
         "kind": "sudoku",
         "box_rows": 3,

@@ -228,6 +228,19 @@ PRESETS: dict[str, TRMConfig] = {
         n_improve_steps=2,
         max_supervision_steps=4,
     ),
+    # 9x9 Sudoku with the 6x6 recipe (hidden 64, T=2, n=2, N_sup=4): the fastest 9x9 to train
+    # on one CPU thread; a throwaway prototype of it reached 75% raw / 49% EMA in 10 minutes.
+    "sudoku9-tiny": TRMConfig(
+        vocab_size=11,
+        seq_len=81,
+        hidden_size=64,
+        num_heads=4,
+        mixer="mlp",
+        puzzle_prefix_len=1,
+        n_latent_steps=2,
+        n_improve_steps=2,
+        max_supervision_steps=4,
+    ),
     # 9x9 Sudoku at a quarter of the paper's width and a shallower recursion (depth 20 instead
     # of 42 per step): an hour of 2-core CPU training gets a visible learning curve.
     "sudoku9-small": TRMConfig(
@@ -302,7 +315,7 @@ def preset(name: str, **overrides: Any) -> TRMConfig:
     >>> preset("sudoku-huge")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    tasks.errors.ConfigError: unknown preset 'sudoku-huge'; known: sudoku6-tiny, sudoku9-small, ...
+    tasks.errors.ConfigError: unknown preset 'sudoku-huge'; known: sudoku6-tiny, sudoku9-tiny, ...
     """
     if name not in PRESETS:
         known = ", ".join(PRESETS)
