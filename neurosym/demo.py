@@ -30,6 +30,15 @@ def demo_tasks(seed: int = 0) -> list[tuple[str, object]]:
 
 
 def run_demo(seed: int = 0) -> Iterator[tuple[str, SolveResult]]:
-    """Solve each demo task symbolically; yields ``(title, result)``."""
+    """Solve each demo task symbolically, then a 6x6 Sudoku with the shipped TRM model;
+    yields ``(title, result)``. The TRM's answer is verified like any other: it may be wrong."""
     for title, task in demo_tasks(seed):
         yield title, solve(task, method="symbolic")
+    from neurosym.neural import default_models
+
+    if "sudoku6" in default_models():
+        task6, _ = generate_puzzle(2, 3, n_givens=18, is_unique=is_unique, rng=seed)
+        yield (
+            f"6x6 Sudoku ({task6.n_givens} givens, seed {seed}) with the shipped TRM model",
+            solve(task6, method="neural"),
+        )

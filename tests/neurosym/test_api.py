@@ -201,5 +201,7 @@ def test_cli_help_everywhere(argv, capsys):
 def test_cli_demo(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert out.count("verified: yes") == 3
+    assert out.count("method: symbolic") == 3
+    assert out.count("verified: yes   unique: yes   method: symbolic") == 2  # the two Sudokus
     assert "16x16 Sudoku" in out and "maze" in out
+    assert "method: neural   backend: trm" in out
