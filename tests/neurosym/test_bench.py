@@ -28,3 +28,16 @@ def test_quick_symbolic_benchmark(data_dir):
 def test_unknown_section_is_a_config_error():
     with pytest.raises(ConfigError, match="sections"):
         run_symbolic_benchmark(sections=("nope",))
+
+
+def test_train_benchmark_reports_speed_and_time_to_accuracy():
+    from neurosym.benchmarks.train import run_train_benchmark
+
+    lines: list[str] = []
+    report = run_train_benchmark(steps=6, eval_every=3, eval_size=4, echo=lines.append)
+    assert report["steps"] == 6 and report["examples_per_s"] > 0
+    assert [e["step"] for e in report["evals"]] == [3, 6]
+    assert set(report["time_to_exact"]) == {"0.5", "0.9", "0.99"}
+    assert any("examples/s" in line for line in lines)
+    with pytest.raises(ConfigError, match="unknown preset"):
+        run_train_benchmark(preset="nope")
