@@ -218,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         "accuracy on unseen generated puzzles.",
     )
     t.add_argument("--preset", default="sudoku6-tiny")
-    t.add_argument("--steps", type=int, default=600)
-    t.add_argument("--eval-every", type=int, default=100)
+    t.add_argument("--steps", type=int, default=2000)
+    t.add_argument("--eval-every", type=int, default=250)
     t.add_argument("--eval-size", type=int, default=128)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=0)

@@ -33,8 +33,8 @@ class _Clock:
 def run_train_benchmark(
     *,
     preset: str = "sudoku6-tiny",
-    steps: int = 600,
-    eval_every: int = 100,
+    steps: int = 2000,
+    eval_every: int = 250,
     eval_size: int = 128,
     threads: int = 1,
     seed: int = 0,
