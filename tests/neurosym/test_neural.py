@@ -120,3 +120,16 @@ def test_cli_train_cuda_without_cuda_is_a_clean_error(tmp_path, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("error:") and "cuda" in err.lower()
+
+
+def test_cli_solve_neural_json(tiny_checkpoint, capsys):
+    from neurosym.cli import main
+
+    task, _ = generate_puzzle(2, 3, n_givens=20, rng=4)
+    code = main(
+        ["solve", task.to_line(), "--method", "neural", "--model", str(tiny_checkpoint), "--json"]
+    )
+    data = __import__("json").loads(capsys.readouterr().out)
+    assert data["method"] == "neural" and data["backend"] == "trm"
+    assert code == (0 if data["verified"] else 1)
+    assert data["verified"] == verify(task, data["answer"]).ok
