@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tasks.errors import NeurosymError
 
@@ -140,6 +141,73 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from neurosym.train_cli import PRESET_DATA, Progress
+    from trm.train import TrainConfig, train
+
+    data = dict(PRESET_DATA.get(args.preset, {}))
+    if not data:
+        from tasks.errors import ConfigError
+
+        raise ConfigError(f"unknown preset {args.preset!r}; choose one of {sorted(PRESET_DATA)}")
+    fields: dict[str, Any] = {
+        "preset": args.preset,
+        "data": data,
+        "device": args.device,
+        "seed": args.seed,
+    }
+    for name in (
+        "steps",
+        "batch_size",
+        "lr",
+        "eval_every",
+        "eval_size",
+        "checkpoint_every",
+        "threads",
+        "optimizer",
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            fields[name] = value
+    config = TrainConfig(**fields)
+    progress = Progress(config.steps)
+    try:
+        result = train(config, args.out, resume=args.resume, callbacks=[progress])
+    finally:
+        progress.close()
+    print(f"checkpoint: {result.checkpoint}  (steps {result.step}, {result.wall_s:.0f} s)")
+    if result.eval_metrics:
+        print("final evaluation (EMA weights): " + json.dumps(result.eval_metrics))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from trm.data import make_eval_set
+    from trm.inference import evaluate, load_model
+
+    loaded = load_model(args.checkpoint)
+    if args.data:
+        from tasks.datasets import load_sudoku_csv
+
+        records = [r for r in load_sudoku_csv(args.data) if r.solution is not None]
+        tasks = [r.task for r in records]
+        solutions = [r.solution for r in records]
+        source = f"{args.data} ({len(tasks)} puzzles with a known solution)"
+    else:
+        data_cfg = loaded.meta.get("train_config", {}).get("data") or loaded.codec.spec()
+        es = make_eval_set(data_cfg, args.generate, args.seed)
+        tasks, solutions = es.tasks, es.solutions
+        source = f"{len(tasks)} generated, seed {args.seed}"
+    metrics = evaluate(loaded, tasks, solutions)
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        print(f"evaluated on {source}")
+        for key, value in metrics.items():
+            print(f"  {key}: {value}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurosym",
@@ -180,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from neurosym.train_cli import add_train_commands
 
-    add_train_commands(sub)
+    add_train_commands(sub, _cmd_train, _cmd_eval)
 
     p = sub.add_parser("bench", help="benchmarks", description="Benchmarks.")
     bench = p.add_subparsers(dest="bench", required=True, metavar="BENCH")

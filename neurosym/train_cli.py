@@ -1,15 +1,14 @@
-"""``neurosym train`` and ``neurosym eval``: TRM training and evaluation from the command line.
+"""Presets, argument definitions and the tqdm progress callback of ``neurosym train`` / ``eval``.
 
-The CLI owns the progress bar (tqdm through a training callback) and all printing.
+The command handlers, which print, live in :mod:`neurosym.cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
-__all__ = ["PRESET_DATA", "add_train_commands"]
+__all__ = ["PRESET_DATA", "Progress", "add_train_commands"]
 
 #: The training data each named preset is meant for (the model's vocab/seq come from it).
 PRESET_DATA: dict[str, dict[str, Any]] = {
@@ -63,7 +62,7 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
 }
 
 
-class _Progress:
+class Progress:
     """A tqdm bar over training steps, with loss and the last evaluation in its postfix."""
 
     def __init__(self, total: int) -> None:
@@ -100,74 +99,9 @@ class _Progress:
             self.bar.close()
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    from trm.train import TrainConfig, train
-
-    data = dict(PRESET_DATA.get(args.preset, {}))
-    if not data:
-        from tasks.errors import ConfigError
-
-        raise ConfigError(f"unknown preset {args.preset!r}; choose one of {sorted(PRESET_DATA)}")
-    fields: dict[str, Any] = {
-        "preset": args.preset,
-        "data": data,
-        "device": args.device,
-        "seed": args.seed,
-    }
-    for name in (
-        "steps",
-        "batch_size",
-        "lr",
-        "eval_every",
-        "eval_size",
-        "checkpoint_every",
-        "threads",
-        "optimizer",
-    ):
-        value = getattr(args, name)
-        if value is not None:
-            fields[name] = value
-    config = TrainConfig(**fields)
-    progress = _Progress(config.steps)
-    try:
-        result = train(config, args.out, resume=args.resume, callbacks=[progress])
-    finally:
-        progress.close()
-    print(f"checkpoint: {result.checkpoint}  (steps {result.step}, {result.wall_s:.0f} s)")
-    if result.eval_metrics:
-        print("final evaluation (EMA weights): " + json.dumps(result.eval_metrics))
-    return 0
-
-
-def _cmd_eval(args: argparse.Namespace) -> int:
-    from trm.data import make_eval_set
-    from trm.inference import evaluate, load_model
-
-    loaded = load_model(args.checkpoint)
-    if args.data:
-        from tasks.datasets import load_sudoku_csv
-
-        records = [r for r in load_sudoku_csv(args.data) if r.solution is not None]
-        tasks = [r.task for r in records]
-        solutions = [r.solution for r in records]
-        source = f"{args.data} ({len(tasks)} puzzles with a known solution)"
-    else:
-        data_cfg = loaded.meta.get("train_config", {}).get("data") or loaded.codec.spec()
-        es = make_eval_set(data_cfg, args.generate, args.seed)
-        tasks, solutions = es.tasks, es.solutions
-        source = f"{len(tasks)} generated, seed {args.seed}"
-    metrics = evaluate(loaded, tasks, solutions)
-    if args.json:
-        print(json.dumps(metrics))
-    else:
-        print(f"evaluated on {source}")
-        for key, value in metrics.items():
-            print(f"  {key}: {value}")
-    return 0
-
-
-def add_train_commands(sub: Any) -> None:
-    """Register ``train`` and ``eval`` on the CLI's subparsers."""
+def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
+    """Register ``train`` and ``eval`` on the CLI's subparsers (the CLI owns the handlers,
+    which print)."""
     p = sub.add_parser(
         "train",
         help="train a TRM from a preset",
@@ -188,7 +122,7 @@ def add_train_commands(sub: Any) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=train_handler)
 
     e = sub.add_parser(
         "eval",
@@ -202,4 +136,4 @@ def add_train_commands(sub: Any) -> None:
     src.add_argument("--generate", type=int, default=1000, help="fresh generated puzzles")
     e.add_argument("--seed", type=int, default=999, help="seed of the generated set")
     e.add_argument("--json", action="store_true")
-    e.set_defaults(func=_cmd_eval)
+    e.set_defaults(func=eval_handler)
