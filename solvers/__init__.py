@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from tasks.errors import UnsupportedTaskError
 
 if TYPE_CHECKING:
+    from solvers.repair import RepairOutput, repair_maze, repair_sudoku
     from solvers.result import SolverOutput
+    from solvers.soft import SoftOutput, solve_soft_givens
     from tasks.maze import MazeTask
     from tasks.sudoku import SudokuTask
 
@@ -22,8 +24,13 @@ __all__ = [
     "DEFAULT_SUDOKU_BACKEND",
     "MAZE_BACKENDS",
     "SUDOKU_BACKENDS",
+    "RepairOutput",
+    "SoftOutput",
     "count_maze_shortest_paths",
     "count_sudoku_solutions",
+    "repair_maze",
+    "repair_sudoku",
+    "solve_soft_givens",
     "solve_maze",
     "solve_sudoku",
     "sudoku_backend",
@@ -105,3 +112,19 @@ def _check_time_limit(time_limit_s: float) -> None:
     from solvers._sudoku_common import check_time_limit
 
     check_time_limit(time_limit_s)
+
+
+#: Names loaded on first use (they pull in OR-Tools), so ``import solvers`` stays light.
+_LAZY = {
+    "RepairOutput": "solvers.repair",
+    "repair_maze": "solvers.repair",
+    "repair_sudoku": "solvers.repair",
+    "SoftOutput": "solvers.soft",
+    "solve_soft_givens": "solvers.soft",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'solvers' has no attribute {name!r}")

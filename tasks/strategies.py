@@ -1,7 +1,8 @@
 """Hypothesis strategies for property tests of anything that takes neurosym tasks.
 
 Valid Sudoku grids, puzzles and texts of any box shape; mazes and maze texts; malformed inputs
-that the parsers must reject with :class:`~tasks.errors.InvalidTaskError`.
+that the parsers must reject with :class:`~tasks.errors.InvalidTaskError`; noisy puzzles and
+mazes (misread givens and walls, see :mod:`tasks.noise`) with the clean task they came from.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from tasks.errors import InvalidTaskError
-from tasks.generators.sudoku import _pattern, _shuffle, generate_solution
-from tasks.maze import MAX_MAZE_SIDE, MazeTask
+from tasks.generators.sudoku import _pattern, _shuffle, generate_puzzle, generate_solution
+from tasks.maze import MAX_MAZE_SIDE, Cell, MazeTask
+from tasks.noise import contradict_givens, corrupt_givens, flip_walls, remove_givens
 from tasks.sudoku import MAX_SUDOKU_SIDE, SudokuGrid, SudokuTask, infer_box, value_to_char
 
 __all__ = [
@@ -30,6 +32,10 @@ __all__ = [
     "maze_texts",
     "malformed_maze_texts",
     "any_task_inputs",
+    "noisy_sudoku",
+    "sudoku_with_missing_givens",
+    "sudoku_with_contradictory_givens",
+    "maze_with_flipped_walls",
 ]
 
 # Above this many cells the givens are picked by a drawn seed rather than a drawn permutation:
@@ -694,3 +700,198 @@ def any_task_inputs() -> st.SearchStrategy[Any]:
         st.text(max_size=120),
         st.sampled_from([None, 0, -1, 1.5, b"1234", [], {}, [[1, 2], [3]], object()]),
     )
+
+
+# ---------------------------------------------------------------------------- noisy inputs
+#: ``(noisy_task, clean_task, solution, changed_cells)``.
+NoisySudoku = tuple[SudokuTask, SudokuTask, SudokuGrid, tuple[Cell, ...]]
+
+
+def _noise_args(
+    box: object, max_side: object, name: str, most: object, low: object, high: object
+) -> tuple[st.SearchStrategy[tuple[int, int]], int, float, float]:
+    box = _box_arg(box)
+    if box is not None and box[0] * box[1] < 2:
+        raise InvalidTaskError(f"a noisy Sudoku needs a side >= 2 (a wrong digit), got box {box}")
+    max_side = _int_arg("max_side", max_side, 4, MAX_SUDOKU_SIDE)
+    most = _int_arg(name, most, 0, MAX_SUDOKU_SIDE**2)
+    low = _fraction_arg("min_givens_fraction", low)
+    high = _fraction_arg("max_givens_fraction", high)
+    if low > high:
+        raise InvalidTaskError(f"min_givens_fraction {low} is above max_givens_fraction {high}")
+    shapes = st.just(box) if box is not None else box_shapes(max_side=max_side)
+    return shapes, most, low, high
+
+
+def noisy_sudoku(
+    *,
+    box: tuple[int, int] | None = None,
+    max_side: int = 9,
+    max_errors: int = 3,
+    min_givens_fraction: float = 0.3,
+    max_givens_fraction: float = 0.7,
+) -> st.SearchStrategy[NoisySudoku]:
+    """``(noisy_task, clean_task, solution, changed)``: a puzzle with 0..``max_errors`` givens
+    read as a wrong digit.
+
+    ``clean_task`` comes from :func:`~tasks.generators.generate_puzzle` with a drawn seed and
+    a drawn number of givens (between the two fractions of ``N*N``); it is solvable (``solution``
+    fits) but not necessarily unique. ``noisy_task`` is
+    :func:`~tasks.noise.corrupt_givens` of it with a drawn seed: ``changed`` lists the corrupted
+    cells (row-major), so ``len(changed)`` is the number of errors (capped at the number of
+    givens). The wrong digits may conflict with peer givens. Shrinks towards 2x2 boxes, seed 0
+    and no error.
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> @given(noisy_sudoku(max_side=6))
+    ... def test_errors(example):
+    ...     noisy, clean, solution, changed = example
+    ...     assert len(changed) <= 3
+    ...     assert all(noisy.grid[r][c] != solution[r][c] for r, c in changed)
+    >>> test_errors()
+    """
+    shapes, most, low, high = _noise_args(
+        box, max_side, "max_errors", max_errors, min_givens_fraction, max_givens_fraction
+    )
+    return _noisy_sudoku(shapes, low, high, "corrupt", 0, most)
+
+
+def sudoku_with_missing_givens(
+    *,
+    box: tuple[int, int] | None = None,
+    max_side: int = 9,
+    max_missing: int = 3,
+    min_givens_fraction: float = 0.3,
+    max_givens_fraction: float = 0.7,
+) -> st.SearchStrategy[NoisySudoku]:
+    """``(noisy_task, clean_task, solution, changed)``: a puzzle with 1..``max_missing`` givens
+    blanked (:func:`~tasks.noise.remove_givens`); see :func:`noisy_sudoku`.
+
+    ``noisy_task`` is still solvable by ``solution``, with possibly more solutions.
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> from tasks.verify import verify
+    >>> @given(sudoku_with_missing_givens(max_side=6))
+    ... def test_still_fits(example):
+    ...     noisy, clean, solution, changed = example
+    ...     assert noisy.n_givens == clean.n_givens - len(changed)
+    ...     assert verify(noisy, solution).ok
+    >>> test_still_fits()
+    """
+    shapes, most, low, high = _noise_args(
+        box, max_side, "max_missing", max_missing, min_givens_fraction, max_givens_fraction
+    )
+    return _noisy_sudoku(shapes, low, high, "remove", min(1, most), most)
+
+
+def sudoku_with_contradictory_givens(
+    *,
+    box: tuple[int, int] | None = None,
+    max_side: int = 9,
+    max_errors: int = 3,
+    min_givens_fraction: float = 0.3,
+    max_givens_fraction: float = 0.7,
+) -> st.SearchStrategy[NoisySudoku]:
+    """``(noisy_task, clean_task, solution, changed)``: a puzzle whose givens conflict directly.
+
+    1..``max_errors`` givens are changed by :func:`~tasks.noise.contradict_givens`, the first to
+    the digit of a peer given, so ``noisy_task.given_conflicts()`` is never empty. The clean
+    puzzle has at least ``N + 1`` givens (so two share a row); see :func:`noisy_sudoku`.
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> @given(sudoku_with_contradictory_givens(max_side=6))
+    ... def test_conflicts(example):
+    ...     noisy, clean, solution, changed = example
+    ...     assert noisy.given_conflicts() and 1 <= len(changed) <= 3
+    >>> test_conflicts()
+    """
+    shapes, most, low, high = _noise_args(
+        box, max_side, "max_errors", max_errors, min_givens_fraction, max_givens_fraction
+    )
+    if most < 1:
+        raise InvalidTaskError(f"max_errors must be >= 1 for a contradiction, got {most}")
+    return _noisy_sudoku(shapes, low, high, "contradict", 1, most)
+
+
+@st.composite
+def _noisy_sudoku(
+    draw: st.DrawFn,
+    shapes: st.SearchStrategy[tuple[int, int]],
+    low: float,
+    high: float,
+    kind: str,
+    k_low: int,
+    k_high: int,
+) -> NoisySudoku:
+    box_rows, box_cols = draw(shapes)
+    n = box_rows * box_cols
+    cells = n * n
+    g_low = math.ceil(low * cells)
+    if kind == "contradict":
+        g_low = min(max(g_low, n + 1), cells)  # n + 1 givens: two of them share a row
+    g_high = max(g_low, math.floor(high * cells))
+    n_givens = draw(st.integers(g_low, g_high))
+    clean, solution = generate_puzzle(
+        box_rows, box_cols, n_givens=n_givens, rng=draw(st.integers(0, 2**32 - 1))
+    )
+    available = n_givens - 1 if kind == "contradict" else n_givens
+    k = draw(st.integers(min(k_low, available), min(k_high, available)))
+    noise_seed = draw(st.integers(0, 2**32 - 1))
+    if kind == "corrupt":
+        noisy = corrupt_givens(clean, k, rng=noise_seed)
+    elif kind == "remove":
+        noisy = remove_givens(clean, k, rng=noise_seed)
+    else:
+        noisy = contradict_givens(clean, k, rng=noise_seed)
+    return noisy.task, clean, solution, noisy.changed  # type: ignore[return-value]
+
+
+def maze_with_flipped_walls(
+    *,
+    min_side: int = 3,
+    max_side: int = 10,
+    max_flips: int = 3,
+    max_goals: int = 2,
+) -> st.SearchStrategy[tuple[MazeTask, MazeTask, tuple[Cell, ...]]]:
+    """``(noisy_maze, clean_maze, changed)``: a solvable maze with 1..``max_flips`` cells
+    toggled between wall and free (:func:`~tasks.noise.flip_walls`, drawn seed).
+
+    ``clean_maze`` comes from :func:`maze_tasks` (``solvable=True``); the start and goals are
+    never flipped, so both mazes share them. The noisy maze may have lost its path. (When the
+    maze has no cell besides the start and goals, ``changed`` is empty.)
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> @given(maze_with_flipped_walls(max_side=6))
+    ... def test_flips(example):
+    ...     noisy, clean, changed = example
+    ...     assert 1 <= len(changed) <= 3 and noisy.start not in changed
+    ...     assert all(noisy.rows[r][c] != clean.rows[r][c] for r, c in changed)
+    >>> test_flips()
+    """
+    max_side = _int_arg("max_side", max_side, 2, MAX_MAZE_SIDE)
+    min_side = _int_arg("min_side", min_side, 1, max_side)
+    max_flips = _int_arg("max_flips", max_flips, 0, MAX_MAZE_SIDE**2)
+    max_goals = _int_arg("max_goals", max_goals, 1, 1_000_000)
+    return _flipped_mazes(
+        maze_tasks(min_side=min_side, max_side=max_side, solvable=True, max_goals=max_goals),
+        max_flips,
+    )
+
+
+@st.composite
+def _flipped_mazes(
+    draw: st.DrawFn, mazes: st.SearchStrategy[MazeTask], max_flips: int
+) -> tuple[MazeTask, MazeTask, tuple[Cell, ...]]:
+    clean = draw(mazes)
+    available = clean.height * clean.width - 1 - len(clean.goals)
+    k = draw(st.integers(min(1, max_flips, available), min(max_flips, available)))
+    noisy = flip_walls(clean, k, rng=draw(st.integers(0, 2**32 - 1)))
+    return noisy.task, clean, noisy.changed  # type: ignore[return-value]
