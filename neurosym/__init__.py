@@ -3,6 +3,10 @@
 >>> from neurosym import solve
 >>> solve("12.." "34.." "...." "....").verified
 True
+
+``neurosym.compare``, ``neurosym.robustness`` and ``neurosym.trace`` run the comparison, the
+noise report and a recursion trace (see :mod:`neurosym.comparison`, :mod:`neurosym.robust`,
+:mod:`neurosym.tracing`).
 """
 
 from neurosym.api import METHODS, SolveResult, count_solutions, load_task, solve
@@ -24,12 +28,23 @@ from tasks import (
 __version__ = "0.1.0"
 
 
+#: Loaded on first use, so ``import neurosym`` stays light (no torch, OR-Tools, Hypothesis).
+_LAZY = {
+    "compare": ("neurosym.comparison", "compare"),
+    "robustness": ("neurosym.robust", "robustness"),
+    "trace": ("neurosym.tracing", "trace_task"),
+}
+
+
 def __getattr__(name: str) -> object:
+    import importlib
+
     # Hypothesis loads only when a user asks for the strategies.
     if name == "strategies":
-        import importlib
-
         return importlib.import_module("neurosym.strategies")
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'neurosym' has no attribute {name!r}")
 
 
@@ -47,9 +62,12 @@ __all__ = [
     "UnsupportedTaskError",
     "Verification",
     "Violation",
+    "compare",
     "count_solutions",
     "load_task",
     "solve",
+    "robustness",
     "strategies",
+    "trace",
     "verify",
 ]

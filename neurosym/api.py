@@ -45,6 +45,14 @@ class SolveResult(BaseModel):
     effort : the backend's search counters (decisions, conflicts, branches, nodes...).
     unique : True/False when established (Sudoku: a second solution was looked for; maze: the
         number of shortest paths was counted), None when not checked.
+    stage : ``method="hybrid"`` only: ``"neural"`` (the network's answer verified as is),
+        ``"repair"`` (the fewest cells changed) or ``"fallback"`` (a full symbolic search).
+    cells_changed : hybrid: cells of the network's proposal the final answer changes.
+    stage_times : hybrid: seconds per stage (``neural`` is the task's share of batched inference,
+        model loading excluded: that is ``effort['model_load_s']``).
+    overridden_givens : ``givens="soft"``: ``(row, col, given, answer value)`` for every given
+        the answer overrides; ``verified`` then means the answer is a valid grid agreeing with
+        every other given.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -59,6 +67,10 @@ class SolveResult(BaseModel):
     verify_time_s: float
     effort: dict[str, float]
     unique: bool | None = None
+    stage: str | None = None
+    cells_changed: int | None = None
+    stage_times: dict[str, float] = {}
+    overridden_givens: tuple[tuple[int, int, int, int], ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """The result as plain JSON-ready data, without the task."""
@@ -122,6 +134,7 @@ def solve(
     box: tuple[int, int] | None = None,
     check_unique: bool = True,
     model: Any = None,
+    givens: Literal["hard", "soft"] = "hard",
 ) -> SolveResult:
     """Solve a task and return a verified answer with how it was found.
 
@@ -129,9 +142,10 @@ def solve(
     ----------
     task : SudokuTask, MazeTask, puzzle text (an 81-character line, a grid, an ASCII maze, JSON)
         or the path of a file holding one.
-    method : ``"symbolic"`` (exact solvers) or ``"neural"`` (the TRM alone; its answer is
-        verified, and a wrong one comes back with ``verified=False``). ``"hybrid"`` is not
-        available yet.
+    method : ``"symbolic"`` (exact solvers), ``"neural"`` (the TRM alone; its answer is
+        verified, and a wrong one comes back with ``verified=False``) or ``"hybrid"`` (the TRM
+        proposes; a wrong proposal is repaired by changing the fewest cells, else a full search
+        runs; ``stage`` says which produced the answer).
     backend : Sudoku: ``"sat"`` (default, fastest), ``"cpsat"``, ``"constraint"``,
         ``"backtrack"`` (instrumented search-effort counters). Maze: ``"bfs"`` (default) or
         ``"networkx"``.
@@ -140,8 +154,11 @@ def solve(
     box : ``(box_rows, box_cols)`` when a Sudoku's box can't be inferred from its size.
     check_unique : also establish whether the answer is the only one (``unique``); costs about
         one more search (symbolic only).
-    model : for ``method="neural"``: a checkpoint path or a loaded model
+    model : for ``method="neural"`` / ``"hybrid"``: a checkpoint path or a loaded model
         (:func:`trm.inference.load_model`); None picks a shipped default covering the task.
+    givens : Sudoku: ``"hard"`` (default; contradictory givens raise ``UnsolvableError``) or
+        ``"soft"`` (some givens may be wrong: the answer overrides the fewest, listed in
+        ``overridden_givens``; the hybrid weighs each by the network's confidence in it).
 
     Returns
     -------
@@ -168,17 +185,21 @@ def solve(
     """
     if method not in METHODS:
         raise ConfigError(f"method must be one of {list(METHODS)}, got {method!r}")
-    if method == "hybrid":
-        raise UnsupportedTaskError(
-            "method='hybrid' (TRM proposes, the symbolic side repairs) is not available yet; "
-            "use method='symbolic' or method='neural'"
-        )
+    if givens not in ("hard", "soft"):
+        raise ConfigError(f"givens must be 'hard' or 'soft', got {givens!r}")
     task = load_task(task, box=box)
+    if givens == "soft" and not isinstance(task, SudokuTask):
+        raise UnsupportedTaskError("givens='soft' applies to Sudoku only (a maze has no givens)")
+    if method == "hybrid":
+        return _solve_hybrid(task, model, backend, time_limit_s, seed, workers, givens)
     if method == "neural":
         from neurosym.neural import solve_neural
 
         answer, backend_name, elapsed, effort = solve_neural(task, model)
-        return _finish(task, answer, "neural", backend_name, elapsed, effort, None)
+        overridden = _disagreeing_givens(task, answer) if givens == "soft" else ()
+        return _finish(task, answer, "neural", backend_name, elapsed, effort, None, overridden)
+    if givens == "soft":
+        return _solve_soft(task, time_limit_s, seed, workers)
     if isinstance(task, SudokuTask):
         return _solve_sudoku(task, backend, time_limit_s, seed, workers, check_unique)
     return _solve_maze(task, backend, time_limit_s, check_unique)
@@ -226,6 +247,98 @@ def _solve_maze(
     return _finish(task, out.answer, "symbolic", out.backend, elapsed, effort, unique)
 
 
+def _solve_hybrid(
+    task: SudokuTask | MazeTask,
+    model: Any,
+    backend: str | None,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+    givens: str,
+) -> SolveResult:
+    from neurosym.hybrid import propose, run_hybrid
+
+    [proposal], load_s, loaded = propose([task], model)
+    out = run_hybrid(
+        task,
+        proposal,
+        load_s=load_s,
+        loaded=loaded,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        workers=workers,
+        givens=givens,  # type: ignore[arg-type]
+        backend=backend,
+    )
+    return hybrid_result(task, out)
+
+
+def hybrid_result(task: SudokuTask | MazeTask, out: Any) -> SolveResult:
+    """The :class:`SolveResult` of a :class:`neurosym.hybrid.HybridOutcome` (verified again)."""
+    return _finish(
+        task,
+        out.answer,
+        "hybrid",
+        out.backend,
+        sum(out.stage_times.values()),
+        out.effort,
+        out.unique,
+        out.overridden,
+        stage=out.stage,
+        cells_changed=out.cells_changed,
+        stage_times=out.stage_times,
+        extra_verify_s=out.verify_time_s,
+    )
+
+
+def _solve_soft(task: SudokuTask, time_limit_s: float, seed: int, workers: int) -> SolveResult:
+    from solvers.soft import solve_soft_givens
+
+    start = time.perf_counter()
+    out = solve_soft_givens(task, time_limit_s=time_limit_s, seed=seed, workers=workers)
+    elapsed = time.perf_counter() - start
+    effort = {k: float(v) for k, v in out.effort.items()}
+    return _finish(
+        task, out.answer, "symbolic", "cpsat-soft", elapsed, effort, None, out.overridden
+    )
+
+
+def _disagreeing_givens(task: SudokuTask | MazeTask, answer: Any) -> tuple:
+    """The givens a Sudoku answer contradicts, as ``(row, col, given, answer value)``."""
+    if not isinstance(task, SudokuTask):
+        return ()
+    out = []
+    for r, c, v in task.givens():
+        try:
+            got = int(answer[r][c])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if got != v:
+            out.append((r, c, v, got))
+    return tuple(out)
+
+
+def relaxed_task(
+    task: SudokuTask | MazeTask, overridden: tuple[tuple[int, int, int, int], ...]
+) -> SudokuTask | MazeTask:
+    """``task`` without the ``overridden`` givens: what a soft-givens answer is verified against.
+
+    Examples
+    --------
+    >>> t = SudokuTask.parse("1..." "...." "...." "...1")
+    >>> relaxed_task(t, ((0, 0, 1, 2),)).n_givens
+    1
+    """
+    if not overridden or not isinstance(task, SudokuTask):
+        return task
+    grid = [list(row) for row in task.grid]
+    for r, c, _given, _value in overridden:
+        grid[r][c] = 0
+    return SudokuTask(
+        box_rows=task.box_rows, box_cols=task.box_cols, grid=tuple(tuple(row) for row in grid)
+    )
+
+
 def _finish(
     task: SudokuTask | MazeTask,
     answer: Any,
@@ -234,10 +347,16 @@ def _finish(
     elapsed: float,
     effort: dict[str, float],
     unique: bool | None,
+    overridden: tuple[tuple[int, int, int, int], ...] = (),
+    *,
+    stage: str | None = None,
+    cells_changed: int | None = None,
+    stage_times: dict[str, float] | None = None,
+    extra_verify_s: float = 0.0,
 ) -> SolveResult:
     t0 = time.perf_counter()
-    verdict = verify(task, answer)
-    verify_time = time.perf_counter() - t0
+    verdict = verify(relaxed_task(task, overridden), answer)
+    verify_time = time.perf_counter() - t0 + extra_verify_s
     return SolveResult(
         task=task,
         answer=answer,
@@ -249,6 +368,10 @@ def _finish(
         verify_time_s=verify_time,
         effort=effort,
         unique=unique,
+        stage=stage,
+        cells_changed=cells_changed,
+        stage_times=stage_times or {},
+        overridden_givens=tuple(overridden),
     )
 
 

@@ -64,6 +64,17 @@ def format_result(result: object) -> str:
         f"time: {_format_time(result.time_s)}",  # type: ignore[attr-defined]
         f"effort: {_format_effort(result.effort)}",  # type: ignore[attr-defined]
     ]
+    if result.stage is not None:  # type: ignore[attr-defined]
+        times = ", ".join(f"{k} {_format_time(v)}" for k, v in result.stage_times.items())  # type: ignore[attr-defined]
+        lines.append(
+            f"hybrid stage: {result.stage}   cells changed: {result.cells_changed}   "  # type: ignore[attr-defined]
+            f"stage times: {times}"
+        )
+    if result.overridden_givens:  # type: ignore[attr-defined]
+        lines.append(
+            "overridden givens (row, col, given -> answer): "
+            + ", ".join(f"({r}, {c}) {g}->{v}" for r, c, g, v in result.overridden_givens)  # type: ignore[attr-defined]
+        )
     if not result.verified:  # type: ignore[attr-defined]
         lines += [f"violation: {v.message}" for v in result.verification.violations]  # type: ignore[attr-defined]
     return "\n".join(lines)
@@ -81,6 +92,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         box=args.box,
         check_unique=not args.no_unique,
         model=args.model,
+        givens=args.givens,
     )
     if args.json:
         print(json.dumps(result.summary()))
@@ -208,6 +220,227 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Bar:
+    """A tqdm bar per stage for ``compare`` / ``robustness`` progress callbacks (on stderr)."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="puzzle", leave=False)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "n/a"
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain aligned text table."""
+    cells = [list(map(str, header))] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_compare(report: Any) -> str:
+    """The comparison summary and the search-question analyses as text."""
+    out = [f"puzzles: {report.source}   model load: {_format_time(report.model_load_s)}", ""]
+    rows = []
+    for s in report.summary:
+        stages = ", ".join(f"{k[6:]} {v:.0%}" for k, v in s.items() if k.startswith("stage_") and v)
+        rows.append(
+            [
+                s["method"],
+                s["n"],
+                f"{s['accuracy']:.1%}",
+                _format_time(s["median_time_s"]) if s["median_time_s"] is not None else "-",
+                _format_time(s["p90_time_s"]) if s["p90_time_s"] is not None else "-",
+                s.get("median_decisions"),
+                s.get("mean_trm_steps"),
+                stages or "-",
+            ]
+        )
+    header = [
+        "method",
+        "n",
+        "correct",
+        "median time",
+        "p90 time",
+        "med. decisions",
+        "mean TRM steps",
+        "hybrid stages",
+    ]
+    out.append(format_table(header, rows))
+    search = report.search
+    by = search.get("accuracy_by_difficulty", {})
+    if by:
+        out += ["", "accuracy by symbolic difficulty (backtracking guesses needed):"]
+        keys = list(dict.fromkeys(k for per in by.values() for k in per))
+        table = [
+            [m] + [f"{per[k][1]:.0%} of {per[k][0]}" if k in per else "-" for k in keys]
+            for m, per in by.items()
+        ]
+        out.append(format_table(["method", *map(str, keys)], table))
+    curve = search.get("accuracy_vs_steps")
+    if curve:
+        out += [
+            "",
+            "TRM accuracy after k supervision steps: "
+            + ", ".join(f"k={k}: {a:.1%}" for k, a in curve),
+        ]
+    for key in ("steps_vs_decisions", "steps_vs_cpsat_branches"):
+        c = search.get(key)
+        if c:
+            what = key.removeprefix("steps_vs_")
+            out.append(
+                f"Spearman(TRM steps to correct, {what}): rho={_fmt(c['rho'])} "
+                f"95% CI [{_fmt(c['low'])}, {_fmt(c['high'])}], n={c['n']}"
+            )
+    if "never_correct" in search:
+        out.append(f"puzzles the TRM never solved in any step: {search['never_correct']}")
+    guide = search.get("guidance")
+    if guide:
+        out += [
+            "",
+            "backtracking decisions, unguided vs guided by the TRM "
+            "(most-confident cell first / MRV with confidence ties; network's digit first):",
+        ]
+        table = [
+            [
+                k,
+                e["n"],
+                e["unguided"],
+                e["guided_most"],
+                e["ratio_most"],
+                e["guided_mrv"],
+                e["ratio_mrv"],
+            ]
+            for k, e in guide.items()
+        ]
+        out.append(format_table(["group", "n", "unguided", "most", "ratio", "mrv", "ratio"], table))
+    fo = search.get("fill_order")
+    if fo:
+        out += [
+            "",
+            f"fill order (puzzles solved at the last step: {fo['puzzles']}): median "
+            f"Spearman rho between the step TRM fixes a cell and propagation's order "
+            f"{_fmt(fo['median_rho'])} over {fo['with_correlation']} puzzles; cells changed "
+            f"more than once {_fmt(fo['mean_cells_changed_more_than_once'])}, right then "
+            f"wrong {_fmt(fo['mean_cells_lost_after_correct'])} per puzzle (mean)",
+        ]
+    mg = search.get("maze_growth")
+    if mg:
+        out += [
+            "",
+            "maze path dynamics over supervision steps: "
+            + ", ".join(f"{k}: {v}" for k, v in mg["labels"].items()),
+        ]
+    if report.files:
+        out += ["", "wrote: " + ", ".join(report.files.values())]
+    return "\n".join(out)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from neurosym.comparison import compare
+
+    report = compare(
+        kind=args.kind,
+        size=args.size,
+        n=args.n,
+        givens=args.givens,
+        data=args.data,
+        methods=args.methods.split(","),
+        time_limit_s=args.time_limit,
+        model=args.model,
+        seed=args.seed,
+        guided=not args.no_guided,
+        out_dir=args.out,
+        progress=_Bar(),
+    )
+    print(format_compare(report))
+    return 0
+
+
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from neurosym.tracing import trace_task
+
+    tr = trace_task(args.puzzle, args.model, png=args.png)
+    from tasks.sudoku import SudokuTask
+
+    for row in tr.rows:
+        print(
+            f"--- step {row.step}: {row.changed} cells changed, halt p={row.halt_prob:.3f}, "
+            f"{'correct' if row.correct else 'not correct'}"
+        )
+        if args.grids or row.step == len(tr.rows):
+            print(
+                tr.task.to_text(row.answer)
+                if isinstance(tr.task, SudokuTask)
+                else tr.task.to_text(row.answer)
+            )
+    print(
+        f"became correct at step: {tr.correct_step or 'never'}; halt head stops at step: "
+        f"{tr.halt_step or 'never (runs all steps)'}"
+    )
+    if tr.png:
+        print(f"wrote {tr.png}")
+    return 0
+
+
+def _cmd_robustness(args: argparse.Namespace) -> int:
+    from neurosym.robust import robustness
+
+    rep = robustness(
+        args.size,
+        args.n,
+        max_errors=args.max_errors,
+        givens=args.givens,
+        methods=args.methods.split(","),
+        time_limit_s=args.time_limit,
+        model=args.model,
+        seed=args.seed,
+        out_dir=args.out,
+        progress=_Bar(),
+    )
+    header = ["method", "givens", "errors", "n", "correct", "verified", "overridden"]
+    rows = [
+        [
+            r["method"],
+            r["givens_mode"],
+            r["errors"],
+            r["n"],
+            f"{r['accuracy']:.0%}",
+            f"{r['verified']:.0%}",
+            r["mean_overridden"],
+        ]
+        for r in rep.rows
+    ]
+    print(format_table(header, rows))
+    if rep.files:
+        print("wrote: " + ", ".join(rep.files.values()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurosym",
@@ -224,7 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("puzzle", help="puzzle text or the path of a file holding one")
     p.add_argument("--method", default="symbolic", choices=["symbolic", "neural", "hybrid"])
-    p.add_argument("--model", default=None, help="TRM checkpoint for --method neural")
+    p.add_argument("--model", default=None, help="TRM checkpoint for --method neural/hybrid")
+    p.add_argument(
+        "--givens",
+        default="hard",
+        choices=["hard", "soft"],
+        help="soft: some givens may be wrong; override the fewest (Sudoku)",
+    )
     p.add_argument(
         "--backend",
         default=None,
@@ -245,6 +484,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser(
+        "compare",
+        help="neural vs symbolic vs hybrid on the same puzzles",
+        description="Run the methods on the same puzzles (generated, or read with --data) with "
+        "the same time limit; print accuracy, time and search effort, the search-question "
+        "analyses, and write compare.csv, summary.json and PNG plots to --out.",
+    )
+    p.add_argument("--kind", default="sudoku", choices=["sudoku", "maze"])
+    p.add_argument("--size", default="9x9", help="grid size, e.g. 6x6, 9x9, 9x9 maze")
+    p.add_argument("--n", type=int, default=100, help="number of puzzles (default 100)")
+    p.add_argument("--givens", default=None, help="Sudoku clue range LO-HI (9x9 default 22-35)")
+    p.add_argument("--data", default=None, help="Sudoku file (.csv / one per line) or folder")
+    p.add_argument("--methods", default="neural,symbolic,hybrid")
+    p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument("--model", default=None, help="TRM checkpoint (default: shipped model)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-guided", action="store_true", help="skip the guided-search runs")
+    p.add_argument("--out", default="compare-out", help="output folder (default compare-out)")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser(
+        "trace",
+        help="how the TRM's answer evolves over its supervision steps",
+        description="Run every supervision step on one puzzle and print, per step, cells "
+        "changed, the halt probability and whether the answer verifies; --png draws it.",
+    )
+    p.add_argument("puzzle", help="puzzle text or the path of a file holding one")
+    p.add_argument("--model", default=None)
+    p.add_argument("--png", default=None, help="also write the trace plot here")
+    p.add_argument("--grids", action="store_true", help="print the answer at every step")
+    p.set_defaults(func=_cmd_trace)
+
+    p = sub.add_parser(
+        "robustness",
+        help="accuracy vs injected wrong givens, hard and soft givens",
+        description="Change 0..K givens of unique Sudoku puzzles to wrong digits and measure, "
+        "per method and givens mode, how often the answer equals the clean solution.",
+    )
+    p.add_argument("--size", default="9x9")
+    p.add_argument("--n", type=int, default=50)
+    p.add_argument("--max-errors", type=int, default=3)
+    p.add_argument("--givens", default="30-35", help="clue range of the clean puzzles")
+    p.add_argument("--methods", default="neural,symbolic,hybrid")
+    p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument("--model", default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="robustness-out")
+    p.set_defaults(func=_cmd_robustness)
 
     from neurosym.train_cli import add_train_commands
 

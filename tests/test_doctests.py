@@ -17,6 +17,7 @@ MODULES = [
     "tasks.datasets",
     "tasks.encodings",
     "tasks.augment",
+    "tasks.noise",
     "trm.config",
     "trm.model",
     "trm.losses",
@@ -29,8 +30,16 @@ MODULES = [
     "solvers.sudoku_cpsat",
     "solvers.sudoku_backtrack",
     "solvers.maze",
+    "solvers.repair",
+    "solvers.soft",
     "neurosym",
     "neurosym.api",
+    "neurosym.analysis",
+    "neurosym.plots",
+    "neurosym.hybrid",
+    "neurosym.comparison",
+    "neurosym.robust",
+    "neurosym.tracing",
 ]
 
 

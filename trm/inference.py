@@ -46,10 +46,12 @@ class LoadedModel:
 
 @dataclass(slots=True)
 class TraceStep:
-    """The decoded answer after one supervision step and the halt probability there."""
+    """The decoded answer after one supervision step, the halt probability there, and the raw
+    predicted tokens (for a maze, every cell the network marks as path, connected or not)."""
 
     answer: Answer
     halt_prob: float
+    tokens: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -279,7 +281,9 @@ def predict(
                 last[row] = (tokens_np[j], conf_np[j], probs[j], step)
                 if trace:
                     i = start + row
-                    traces[i].append(TraceStep(_decode(codec, tokens_np[j], tasks[i]), probs[j]))
+                    step_tokens = tokens_np[j].astype(np.int64)
+                    answer = _decode(codec, step_tokens, tasks[i])
+                    traces[i].append(TraceStep(answer, probs[j], step_tokens))
         for row, (tok, conf, prob, used) in last.items():
             i = start + row
             h, w = _grid_shape(codec, tasks[i])

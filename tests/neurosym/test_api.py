@@ -116,11 +116,15 @@ def test_unsolvable_and_conflicts():
         solve("S#G")
 
 
-def test_methods_not_yet_available():
+def test_every_method_on_a_hard_puzzle():
     r = solve(HARD, method="neural")  # the shipped 9x9 model answers; verify() judges it
     assert r.method == "neural" and r.verified == verify(r.task, r.answer).ok
-    with pytest.raises(UnsupportedTaskError, match="hybrid"):
-        solve(HARD, method="hybrid")
+    h = solve(HARD, method="hybrid")  # whatever the network gets wrong is repaired
+    assert h.method == "hybrid" and h.verified and verify(h.task, h.answer).ok
+    assert h.answer == solve(HARD).answer  # the puzzle is unique
+    assert h.stage in ("neural", "repair", "fallback")
+    with pytest.raises(UnsupportedTaskError, match="soft"):
+        solve("S..G", givens="soft")
     with pytest.raises(ConfigError, match="method"):
         solve(HARD, method="magic")  # type: ignore[arg-type]
 

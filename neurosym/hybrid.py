@@ -1,0 +1,433 @@
+"""The hybrid: the TRM proposes, ``verify`` checks, the symbolic side repairs or searches.
+
+Stages, in order, each ending in :func:`tasks.verify.verify`:
+
+1. ``neural``: the network's answer (batched inference; per-cell confidences) is checked as is.
+2. ``repair``: Sudoku: the valid grid closest to the proposal (CP-SAT, fewest changed cells first,
+   then confidence-weighted agreement; the proposal as hints). Maze: among the shortest paths, the
+   one sharing the most cells with the proposed path.
+3. ``fallback``: a full symbolic search (the proposal as hints where the backend takes them) when
+   the repair fails or runs out of time.
+
+:func:`propose` runs the network on many tasks in one batch, so a comparison times the network
+per puzzle the way it would be deployed; :func:`solve_hybrid` and :func:`solve_guided` take its
+proposals.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from tasks.errors import ConfigError, InvalidTaskError, SolverTimeoutError
+from tasks.maze import MazeTask
+from tasks.sudoku import SudokuTask
+
+__all__ = [
+    "CELL_POLICIES",
+    "HybridOutcome",
+    "Proposal",
+    "guided_orders",
+    "proposal_cells",
+    "propose",
+    "run_hybrid",
+    "solve_guided",
+]
+
+Task = SudokuTask | MazeTask
+#: How :func:`guided_orders` picks the branching cell: the unassigned cell the network is
+#: ``"most"`` / ``"least"`` sure of, or minimum remaining values with ties broken by the
+#: network's confidence (``"mrv"``).
+CELL_POLICIES = ("most", "least", "mrv")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The network's answer for one task, as the hybrid consumes it.
+
+    Attributes
+    ----------
+    answer : the decoded answer (Sudoku grid or maze path; may be wrong).
+    confidence : per-cell largest softmax probability, shape of the grid / maze.
+    tokens : the raw predicted tokens (for a maze: which cells the network marks as path).
+    steps : supervision steps used.
+    halt_prob : the halt head's probability at the last step.
+    time_s : this task's share of the batch's inference time (model loading excluded).
+    trace : per supervision step ``(answer, halt_prob)`` when requested, else None.
+    """
+
+    answer: Any
+    confidence: np.ndarray
+    tokens: np.ndarray
+    steps: int
+    halt_prob: float
+    time_s: float
+    trace: list[Any] | None = None
+
+
+def propose(
+    tasks: list[Task],
+    model: Any = None,
+    *,
+    halt: bool = True,
+    trace: bool = False,
+    max_steps: int | None = None,
+    batch_size: int = 256,
+) -> tuple[list[Proposal], float, Any]:
+    """Run the TRM on ``tasks`` in batches: ``(proposals, model_load_s, loaded_model)``.
+
+    Every task must be covered by the same model (a shipped default picked for the first task,
+    or ``model``: a checkpoint path or a loaded model). Each proposal's ``time_s`` is its equal
+    share of the total inference time.
+
+    Raises
+    ------
+    UnsupportedTaskError : no model covers the tasks.
+    InvalidTaskError : an empty task list.
+
+    Examples
+    --------
+    >>> from tasks.generators import generate_puzzle
+    >>> task, _ = generate_puzzle(2, 3, n_givens=22, rng=1)
+    >>> [p], load_s, loaded = propose([task])
+    >>> p.confidence.shape, 1 <= p.steps <= loaded.config.max_supervision_steps
+    ((6, 6), True)
+    """
+    from neurosym.neural import resolve_model
+    from trm.inference import predict
+
+    tasks = list(tasks)
+    if not tasks:
+        raise InvalidTaskError("propose needs at least one task")
+    loaded, load_s = resolve_model(tasks[0], model)
+    for task in tasks[1:]:
+        resolve_model(task, loaded)  # raises when the model does not cover it
+    t0 = time.perf_counter()
+    predictions = predict(
+        loaded, None, tasks, halt=halt, trace=trace, max_steps=max_steps, batch_size=batch_size
+    )
+    share = (time.perf_counter() - t0) / len(tasks)
+    proposals = [
+        Proposal(
+            answer=p.answer,
+            confidence=p.confidence,
+            tokens=p.tokens,
+            steps=p.steps,
+            halt_prob=p.halt_prob,
+            time_s=share,
+            trace=p.trace,
+        )
+        for p in predictions
+    ]
+    return proposals, load_s, loaded
+
+
+def proposal_cells(task: MazeTask, proposal: Proposal, loaded: Any = None) -> set[tuple[int, int]]:
+    """The maze cells the network marks as path (plus the cells of its decoded answer).
+
+    ``loaded`` gives the codec's canvas width; without it the canvas is taken to be square.
+    """
+    from tasks.encodings import MAZE_PATH_ID
+
+    tokens = np.asarray(proposal.tokens)
+    if loaded is not None:
+        width = loaded.codec.width
+    else:
+        width = int(round(tokens.size**0.5))
+    grid = tokens.reshape(-1, width)[: task.height, : task.width]
+    marked = {(int(r), int(c)) for r, c in zip(*np.nonzero(grid == MAZE_PATH_ID), strict=True)}
+    marked.update(tuple(cell) for cell in proposal.answer)
+    return marked
+
+
+def _proposal_effort(proposal: Proposal, load_s: float) -> dict[str, float]:
+    conf = np.asarray(proposal.confidence, dtype=float)
+    return {
+        "trm_steps": float(proposal.steps),
+        "halt_prob": float(proposal.halt_prob),
+        "mean_confidence": float(conf.mean()),
+        "min_confidence": float(conf.min()),
+        "model_load_s": float(load_s),
+    }
+
+
+def _override_weights(task: SudokuTask, proposal: Proposal | None) -> list[list[float]] | None:
+    """Cost of overriding each given: the network's confidence that the given is right.
+
+    Where the network agrees with a given the cost is its confidence; where it disagrees, one
+    minus its confidence in its own digit (a confident disagreement makes the given cheap to
+    override).
+    """
+    if proposal is None:
+        return None
+    conf = np.asarray(proposal.confidence, dtype=float)
+    weights = []
+    for r, row in enumerate(task.grid):
+        out = []
+        for c, given in enumerate(row):
+            p = float(conf[r, c])
+            out.append(p if not given or proposal.answer[r][c] == given else 1.0 - p)
+        weights.append(out)
+    return weights
+
+
+def guided_orders(
+    proposal: Proposal, cell_policy: Literal["most", "least", "mrv"] = "most"
+) -> tuple[Any, Any]:
+    """``(cell_order, value_order)`` hooks steering the backtracking solver by the network.
+
+    The value hook tries the network's digit first, then the others ascending. The cell hook
+    branches on the unassigned cell the network is most (``"most"``) or least (``"least"``) sure
+    of, or, with ``"mrv"``, on a cell with the fewest candidates, the most confident among those.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Proposal(answer=((1, 2), (2, 1)), confidence=np.array([[0.9, 0.2], [0.6, 0.4]]),
+    ...              tokens=np.zeros(4), steps=1, halt_prob=1.0, time_s=0.0)
+    >>> cell_order, value_order = guided_orders(p)
+    >>> value_order((0, 1), (1, 2))
+    (2, 1)
+    """
+    if cell_policy not in CELL_POLICIES:
+        raise ConfigError(f"cell_policy must be one of {list(CELL_POLICIES)}, got {cell_policy!r}")
+    conf = np.asarray(proposal.confidence, dtype=float)
+    answer = proposal.answer
+    sign = -1.0 if cell_policy == "least" else 1.0
+
+    def cell_order(state: Any) -> tuple[int, int]:
+        cells = state.unassigned()
+        if cell_policy == "mrv":
+            return min(cells, key=lambda rc: (len(state.candidates(*rc)), -conf[rc]))
+        return max(cells, key=lambda rc: sign * conf[rc])
+
+    def value_order(cell: tuple[int, int], values: tuple[int, ...]) -> tuple[int, ...]:
+        guess = answer[cell[0]][cell[1]]
+        if guess in values:
+            return (guess, *(v for v in values if v != guess))
+        return values
+
+    return cell_order, value_order
+
+
+def solve_guided(
+    task: SudokuTask,
+    proposal: Proposal,
+    *,
+    cell_policy: Literal["most", "least", "mrv"] = "most",
+    time_limit_s: float = 10.0,
+) -> Any:
+    """The instrumented backtracking solver steered by the network (a ``SolverOutput``).
+
+    Its ``effort`` (decisions, backtracks, propagations) measured against the same solver's
+    unguided run on the same puzzle says how much search the network saves.
+    """
+    from solvers import sudoku_backtrack
+
+    cell_order, value_order = guided_orders(proposal, cell_policy)
+    return sudoku_backtrack.solve(
+        task, time_limit_s=time_limit_s, cell_order=cell_order, value_order=value_order
+    )
+
+
+class _Checker:
+    """``verify`` that keeps the time it took."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, task: Task, answer: Any) -> bool:
+        from tasks.verify import verify
+
+        t0 = time.perf_counter()
+        ok = verify(task, answer).ok
+        self.seconds += time.perf_counter() - t0
+        return ok
+
+
+@dataclass
+class HybridOutcome:
+    """What :func:`run_hybrid` found, before it becomes a ``SolveResult``."""
+
+    answer: Any
+    stage: str
+    backend: str
+    cells_changed: int
+    stage_times: dict[str, float]
+    effort: dict[str, float]
+    verify_time_s: float
+    overridden: tuple[tuple[int, int, int, int], ...] = ()
+    unique: bool | None = None
+
+
+def run_hybrid(
+    task: Task,
+    proposal: Proposal,
+    *,
+    load_s: float = 0.0,
+    loaded: Any = None,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+    givens: Literal["hard", "soft"] = "hard",
+    backend: str | None = None,
+) -> HybridOutcome:
+    """Verify the proposal, repair it, or fall back to a full search; see the module docstring.
+
+    ``givens="soft"`` (Sudoku): the fewest givens are overridden, each weighted by the network's
+    confidence in it, with the proposal as hints; the stage is then ``"repair"`` (or ``"neural"``
+    when the proposal already agrees with every given and is valid).
+
+    Raises
+    ------
+    UnsolvableError : the task has no solution (hard givens).
+    SolverTimeoutError : both the repair and the fallback ran out of time.
+    """
+    effort = _proposal_effort(proposal, load_s)
+    times = {"neural": proposal.time_s}
+    check = _Checker()
+    if check(task, proposal.answer):
+        return HybridOutcome(proposal.answer, "neural", "trm", 0, times, effort, check.seconds)
+    if isinstance(task, SudokuTask) and givens == "soft":
+        return _soft_repair(task, proposal, effort, times, check, time_limit_s, seed, workers)
+    # Repair.
+    t0 = time.perf_counter()
+    repaired = None
+    try:
+        repaired = _repair(task, proposal, loaded, time_limit_s, seed, workers)
+    except SolverTimeoutError:
+        effort["repair_timed_out"] = 1.0
+    times["repair"] = time.perf_counter() - t0
+    if repaired is not None:
+        effort.update({f"repair_{k}": float(v) for k, v in repaired.effort.items()})
+        if check(task, repaired.answer):
+            backend_name = "trm+cpsat-repair" if isinstance(task, SudokuTask) else "trm+path-repair"
+            return HybridOutcome(
+                repaired.answer,
+                "repair",
+                backend_name,
+                len(repaired.changed),
+                times,
+                effort,
+                check.seconds,
+            )
+    # Fallback: full symbolic search, the proposal as hints.
+    out = _fallback(task, proposal, backend, time_limit_s, seed, workers, times)
+    effort.update({f"fallback_{k}": float(v) for k, v in out.effort.items()})
+    check(task, out.answer)
+    changed = _changed_cells(task, proposal, out.answer, loaded)
+    return HybridOutcome(
+        out.answer, "fallback", f"trm+{out.backend}", changed, times, effort, check.seconds
+    )
+
+
+def _repair(
+    task: Task, proposal: Proposal, loaded: Any, time_limit_s: float, seed: int, workers: int
+) -> Any:
+    from solvers.repair import repair_maze, repair_sudoku
+
+    if isinstance(task, SudokuTask):
+        return repair_sudoku(
+            task,
+            proposal.answer,
+            proposal.confidence,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            workers=workers,
+        )
+    return repair_maze(task, proposal_cells(task, proposal, loaded), time_limit_s=time_limit_s)
+
+
+def _fallback(
+    task: Task,
+    proposal: Proposal,
+    backend: str | None,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+    times: dict[str, float],
+) -> Any:
+    import solvers
+
+    t0 = time.perf_counter()
+    try:
+        if isinstance(task, SudokuTask):
+            return solvers.solve_sudoku(
+                task,
+                backend=backend or solvers.DEFAULT_SUDOKU_BACKEND,
+                time_limit_s=time_limit_s,
+                seed=seed,
+                workers=workers,
+                hints=_hint_grid(task, proposal.answer),
+            )
+        return solvers.solve_maze(
+            task, backend=backend or solvers.DEFAULT_MAZE_BACKEND, time_limit_s=time_limit_s
+        )
+    finally:
+        times["fallback"] = time.perf_counter() - t0
+
+
+def _hint_grid(task: SudokuTask, answer: Any) -> tuple[tuple[int, ...], ...] | None:
+    """The proposal as a hint grid, or None when it is not an N x N grid of digits."""
+    n = task.size
+    try:
+        grid = tuple(tuple(int(v) for v in row) for row in answer)
+    except (TypeError, ValueError):
+        return None
+    if len(grid) != n or any(len(row) != n or not all(0 <= v <= n for v in row) for row in grid):
+        return None
+    return grid
+
+
+def _changed_cells(task: Task, proposal: Proposal, answer: Any, loaded: Any) -> int:
+    if isinstance(task, SudokuTask):
+        return sum(
+            1
+            for r in range(task.size)
+            for c in range(task.size)
+            if proposal.answer[r][c] != answer[r][c]
+        )
+    return len(proposal_cells(task, proposal, loaded) ^ {tuple(c) for c in answer})
+
+
+def _soft_repair(
+    task: SudokuTask,
+    proposal: Proposal,
+    effort: dict[str, float],
+    times: dict[str, float],
+    check: _Checker,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+) -> HybridOutcome:
+    from solvers.soft import solve_soft_givens
+
+    t0 = time.perf_counter()
+    try:
+        out = solve_soft_givens(
+            task,
+            weights=_override_weights(task, proposal),
+            time_limit_s=time_limit_s,
+            seed=seed,
+            workers=workers,
+        )
+    finally:
+        times["repair"] = time.perf_counter() - t0
+    effort.update({f"repair_{k}": float(v) for k, v in out.effort.items()})
+    from neurosym.api import relaxed_task
+
+    check(relaxed_task(task, out.overridden), out.answer)
+    changed = _changed_cells(task, proposal, out.answer, None)
+    return HybridOutcome(
+        out.answer,
+        "repair",
+        "trm+cpsat-soft",
+        changed,
+        times,
+        effort,
+        check.seconds,
+        overridden=out.overridden,
+    )
