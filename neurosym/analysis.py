@@ -440,7 +440,8 @@ def accuracy_by(
 
 
 def _key_order(values: list[Any]) -> list[Any]:
-    """Distinct values: numeric sort when all are numbers, else first-seen; None last."""
+    """Distinct values: guess buckets in their order, numeric sort when all are numbers, else
+    first-seen; None last."""
     distinct: list[Any] = []
     for v in values:
         if v is not None and v not in distinct:
@@ -454,7 +455,9 @@ def _key_order(values: list[Any]) -> list[Any]:
         except (TypeError, ValueError):
             return None
 
-    if distinct and all(as_number(v) is not None for v in distinct):
+    if distinct and all(v in GUESS_BUCKETS for v in distinct):
+        distinct.sort(key=GUESS_BUCKETS.index)
+    elif distinct and all(as_number(v) is not None for v in distinct):
         distinct.sort(key=lambda v: as_number(v))  # type: ignore[arg-type, return-value]
     if any(v is None for v in values):
         distinct.append(None)

@@ -54,6 +54,7 @@ def trace_task(
     model: Any = None,
     *,
     png: str | Path | None = None,
+    box: tuple[int, int] | None = None,
 ) -> Trace:
     """Trace the network on ``task`` (a task, puzzle text or file path).
 
@@ -68,7 +69,7 @@ def trace_task(
     from neurosym.api import load_task
     from neurosym.hybrid import propose
 
-    task = load_task(task)
+    task = load_task(task, box=box)
     [proposal], _, loaded = propose([task], model, halt=False, trace=True)
     rows: list[TraceRow] = []
     before: dict[Any, Any] = {}

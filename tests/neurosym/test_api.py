@@ -193,6 +193,9 @@ def test_cli_errors_are_clean(capsys):
         ["solve", "--help"],
         ["demo", "--help"],
         ["bench", "symbolic", "--help"],
+        ["robustness", "--help"],
+        ["trace", "--help"],
+        ["compare", "--help"],
     ],
 )
 def test_cli_help_everywhere(argv, capsys):
@@ -203,9 +206,15 @@ def test_cli_help_everywhere(argv, capsys):
 
 
 def test_cli_demo(capsys):
-    assert main(["demo"]) == 0
+    assert main(["demo", "--compare", "6"]) == 0
     out = capsys.readouterr().out
-    assert out.count("method: symbolic") == 3
+    assert out.count("method: symbolic") >= 3
     assert out.count("verified: yes   unique: yes   method: symbolic") == 2  # the two Sudokus
     assert "16x16 Sudoku" in out and "maze" in out
     assert "method: neural   backend: trm" in out
+    # The hybrid answer always verifies; the table compares the three methods.
+    assert "verified: yes   unique: not checked   method: hybrid" in out
+    assert "hybrid stage:" in out
+    table = out[out.index("=== neural vs symbolic vs hybrid") :]
+    for method in ("neural", "symbolic", "hybrid"):
+        assert f"\n{method} " in table

@@ -1,0 +1,138 @@
+"""compare / trace / robustness: well-formed files, honest numbers, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+import neurosym
+from neurosym.cli import main
+from neurosym.comparison import COLUMNS, compare, make_puzzles, parse_size
+from tasks.errors import ConfigError, InvalidTaskError
+from tasks.verify import verify
+
+NORVIG = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sudoku-norvig-hardest"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_png(path: str | Path) -> bool:
+    data = Path(path).read_bytes()
+    return data[:8] == PNG and len(data) > 1000
+
+
+@pytest.fixture(scope="module")
+def six(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp6")
+    return compare(kind="sudoku", size="6x6", n=6, seed=5, out_dir=out), out
+
+
+def test_compare_writes_well_formed_csv_summary_and_plots(six):
+    report, out = six
+    with open(out / "compare.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames) == COLUMNS
+        rows = list(reader)
+    assert len(rows) == 6 * 3
+    assert {r["method"] for r in rows} == {"neural", "symbolic", "hybrid"}
+    assert all(r["correct"] in ("True", "False") for r in rows)
+    assert all(float(r["time_s"]) >= 0 for r in rows)
+    # The CSV says what the report holds.
+    assert [r["correct"] for r in rows] == [str(r["correct"]) for r in report.rows]
+    for name in ("accuracy_by_difficulty", "time", "steps_vs_effort", "accuracy_vs_steps"):
+        assert _is_png(report.files[name]), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert [s["method"] for s in summary["summary"]] == ["neural", "symbolic", "hybrid"]
+    assert "accuracy_vs_steps" in summary["search"] and "guidance" in summary["search"]
+
+
+def test_compare_numbers_agree_with_the_verifier(six):
+    report, _ = six
+    puzzles = make_puzzles("sudoku", "6x6", 6, seed=5)
+    by_id = dict(zip(puzzles.ids, puzzles.tasks, strict=True))
+    for row in report.rows:
+        assert row["puzzle_id"] in by_id
+        if row["method"] in ("symbolic", "hybrid"):
+            assert row["correct"] is True  # solvable puzzles: never wrong
+        if row["method"] == "hybrid":
+            assert row["stage"] in ("neural", "repair", "fallback")
+    neural = [r for r in report.rows if r["method"] == "neural"]
+    acc = next(s["accuracy"] for s in report.summary if s["method"] == "neural")
+    assert acc == sum(r["correct"] for r in neural) / len(neural)
+    # A neural row is correct exactly when its steps-to-correct trace says the halted answer
+    # verified; the last point of the all-steps curve counts the same puzzles' full runs.
+    curve = report.search["accuracy_vs_steps"]
+    assert [k for k, _ in curve] == list(range(1, len(curve) + 1))
+    assert all(0.0 <= a <= 1.0 for _, a in curve)
+    for guide in report.search["guidance"].values():
+        assert guide["ratio_most"] is None or guide["ratio_most"] > 0
+
+
+def test_compare_reads_data_files_and_hybrid_solves_the_hardest():
+    if not NORVIG.is_dir():
+        pytest.skip("shared data not present")
+    report = compare(data=NORVIG / "hardest.csv", n=2, methods=("symbolic", "hybrid"), guided=False)
+    assert len(report.rows) == 4
+    assert all(r["correct"] for r in report.rows)
+    assert report.source.endswith("hardest.csv")
+
+
+def test_compare_maze_symbolic_only():
+    report = compare(kind="maze", size="7x7", n=3, methods=("symbolic",), guided=False)
+    assert len(report.rows) == 3 and all(r["correct"] for r in report.rows)
+    assert all(r["difficulty"].startswith("path ") for r in report.rows)
+
+
+def test_bad_arguments_raise_library_errors(tmp_path):
+    with pytest.raises(ConfigError, match="methods"):
+        compare(kind="sudoku", size="6x6", n=2, methods=("psychic",))
+    with pytest.raises(ConfigError, match="size"):
+        parse_size("sudoku", "9by9")
+    with pytest.raises(ConfigError, match="NxN"):
+        parse_size("sudoku", "6x9")
+    with pytest.raises(ConfigError, match="givens"):
+        make_puzzles("sudoku", "6x6", 2, givens="40-50")
+    with pytest.raises(InvalidTaskError, match="no such file"):
+        make_puzzles(data=tmp_path / "missing.csv")
+    with pytest.raises(ConfigError, match="positive"):
+        make_puzzles(n=0)
+
+
+def test_trace_steps_and_png(tmp_path):
+    from tasks.generators import generate_puzzle
+
+    task, solution = generate_puzzle(2, 3, n_givens=16, rng=8)
+    tr = neurosym.trace(task, png=tmp_path / "trace.png")
+    assert [r.step for r in tr.rows] == [1, 2, 3, 4]
+    assert tr.rows[0].changed == 36  # the first step fills every cell
+    for row in tr.rows:
+        assert row.correct == verify(task, row.answer).ok
+    if tr.correct_step is not None:
+        assert tr.rows[tr.correct_step - 1].correct
+        assert not any(r.correct for r in tr.rows[: tr.correct_step - 1])
+    assert _is_png(tr.png)
+
+
+def test_cli_compare_trace_robustness(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", "--size", "6x6", "--n", "3", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "method" in text and "hybrid" in text and "compare.csv" in text
+    assert (out / "compare.csv").is_file()
+    puzzle = "1.......3............4.............5"
+    assert main(["trace", puzzle, "--box", "2x3", "--png", str(tmp_path / "t.png")]) in (0, 1)
+    text = capsys.readouterr().out
+    assert "step 1:" in text and "halt p=" in text
+    rob = tmp_path / "rob"
+    args = ["robustness", "--size", "6x6", "--n", "2", "--max-errors", "1", "--givens", "16-20"]
+    assert main([*args, "--out", str(rob)]) == 0
+    text = capsys.readouterr().out
+    assert "soft" in text and "hard" in text
+    with open(rob / "robustness.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["errors"] for r in rows} == {"0", "1"}
+    assert _is_png(rob / "robustness.png")
+    assert main(["compare", "--size", "6x6", "--n", "2", "--methods", "bogus"]) == 1
+    assert "methods" in capsys.readouterr().err
