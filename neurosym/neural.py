@@ -6,17 +6,19 @@ shipped in ``neurosym/models/`` (6x6 Sudoku so far).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tasks.errors import UnsupportedTaskError
+from tasks.errors import ConfigError, UnsupportedTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 
-__all__ = ["MODELS_DIR", "default_models", "resolve_model", "solve_neural"]
+__all__ = ["MODELS_DIR", "default_models", "resolve_model", "solve_neural", "torch_threads"]
 
 #: Where default checkpoints ship: one folder per model holding ``checkpoint.json`` and
 #: ``checkpoint.safetensors`` (see ``models/README.md`` for how each was trained).
@@ -92,6 +94,24 @@ def _task_words(task: SudokuTask | MazeTask) -> str:
     return f"{task.height}x{task.width} maze"
 
 
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Cap torch's intra-op CPU threads inside the block (None: leave them as they are)."""
+    if threads is None:
+        yield
+        return
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"threads must be a positive int or None, got {threads!r}")
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def solve_neural(
     task: SudokuTask | MazeTask, model: Any = None, *, halt: bool = True
 ) -> tuple[Any, str, float, dict[str, float]]:
@@ -102,9 +122,10 @@ def solve_neural(
     from trm.inference import predict
 
     loaded, load_s = resolve_model(task, model)
-    t0 = time.perf_counter()
-    [prediction] = predict(loaded, None, [task], halt=halt)
-    elapsed = time.perf_counter() - t0
+    with torch_threads(1):
+        t0 = time.perf_counter()
+        [prediction] = predict(loaded, None, [task], halt=halt)
+        elapsed = time.perf_counter() - t0
     effort = {
         "trm_steps": float(prediction.steps),
         "halt_prob": float(prediction.halt_prob),

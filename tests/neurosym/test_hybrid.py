@@ -14,6 +14,7 @@ from neurosym.hybrid import Proposal, guided_orders, run_hybrid, solve_guided
 from tasks.errors import ConfigError, SolverTimeoutError, UnsolvableError
 from tasks.generators import generate_perfect_maze, generate_puzzle
 from tasks.maze import MazeTask
+from tasks.strategies import noisy_sudoku
 from tasks.sudoku import SudokuTask
 
 
@@ -218,3 +219,29 @@ def test_solve_soft_symbolic_and_hard_contradiction():
         solve(noisy, check_unique=False)
     with pytest.raises(ConfigError):
         solve(noisy, givens="squishy")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(example=noisy_sudoku(max_side=6, max_errors=3))
+def test_noisy_givens_never_give_a_wrong_answer_marked_verified(example):
+    from neurosym.api import relaxed_task
+    from tasks.verify import verify
+
+    noisy, clean, solution, changed = example
+    soft = solve(noisy, givens="soft", check_unique=False)
+    assert soft.verified and len(soft.overridden_givens) <= len(changed)
+    # Verified means: a valid grid agreeing with every given it does not list as overridden.
+    assert verify(relaxed_task(noisy, soft.overridden_givens), soft.answer).ok
+    for r, c, was, now in soft.overridden_givens:
+        assert noisy.grid[r][c] == was and soft.answer[r][c] == now != was
+    # Hard givens: a verified answer respects every given; otherwise the puzzle is unsolvable.
+    try:
+        hard = solve(noisy, check_unique=False)
+    except UnsolvableError:
+        assert changed  # the clean puzzle is solvable
+    else:
+        assert hard.verified and verify(noisy, hard.answer).ok
+    # The hybrid with a (fake) proposer that believes the clean solution.
+    out = hybrid_result(noisy, run_hybrid(noisy, _proposal(solution), givens="soft"))
+    assert out.verified and len(out.overridden_givens) <= len(changed)
+    assert verify(relaxed_task(noisy, out.overridden_givens), out.answer).ok
