@@ -535,6 +535,9 @@ def plot_robustness(rows: Iterable[Mapping[str, Any]], path: str | Path) -> Path
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title("Robustness to wrong givens")
     ax.set_xlabel("injected errors in the givens")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("accuracy")
     if not series:
         _no_data(ax)
