@@ -44,6 +44,7 @@ COLUMNS = (
     "method",
     "backend",
     "correct",
+    "verified",
     "time_s",
     "stage",
     "cells_changed",
@@ -74,7 +75,9 @@ class CompareReport:
 
     Attributes
     ----------
-    rows : one dict per puzzle and method (keys :data:`COLUMNS`).
+    rows : one dict per puzzle and method (keys :data:`COLUMNS`). ``verified``: the verifier
+        accepted the answer; ``correct``: verified and, when the puzzles come with a known
+        solution, equal to it (the two differ only on puzzles with several solutions).
     summary : per method: n, accuracy, median / p90 time, effort (:func:`analysis.summarize`).
     search : the search-question analyses (correlations, guidance ratios, fill order...).
     files : what was written (``csv``, ``summary``, plots) by name.
@@ -380,24 +383,33 @@ def _one_puzzle(
     base["difficulty"] = difficulty
     rows = []
     extra: dict[str, Any] = {"difficulty": difficulty, **effort}
+    known = solution
+
+    def verdict(answer: Any, verified: bool) -> dict[str, bool]:
+        # correct: verified, and equal to the source's solution when it gives one.
+        same = known is None or not isinstance(task, SudokuTask) or answer == known
+        return {"verified": verified, "correct": bool(verified and same)}
+
+    failed = {"correct": False, "verified": False, "time_s": time_limit_s}
     for method in methods:
         row = dict(base, method=method)
         if method == "symbolic":
             row.update(effort)
             try:
                 result = solve(task, "symbolic", time_limit_s=time_limit_s, check_unique=False)
-                row.update(backend=result.backend, correct=result.verified, time_s=result.time_s)
+                row.update(backend=result.backend, time_s=result.time_s)
+                row.update(verdict(result.answer, result.verified))
                 solution = solution if solution is not None else result.answer
             except NeurosymError as exc:
-                row.update(backend=type(exc).__name__, correct=False, time_s=time_limit_s)
+                row.update(failed, backend=type(exc).__name__)
         elif method == "neural":
             row.update(
                 backend="trm",
-                correct=verify(task, proposal.answer).ok,
                 time_s=proposal.time_s,
                 trm_steps=proposal.steps,
                 steps_to_correct=_steps_to_correct(task, trace),
             )
+            row.update(verdict(proposal.answer, verify(task, proposal.answer).ok))
         else:
             from neurosym.hybrid import run_hybrid
 
@@ -408,14 +420,14 @@ def _one_puzzle(
                 result = hybrid_result(task, out)
                 row.update(
                     backend=result.backend,
-                    correct=result.verified,
                     time_s=result.time_s,
                     stage=result.stage,
                     cells_changed=result.cells_changed,
                     trm_steps=proposal.steps,
                 )
+                row.update(verdict(result.answer, result.verified))
             except NeurosymError as exc:
-                row.update(backend=type(exc).__name__, correct=False, time_s=time_limit_s)
+                row.update(failed, backend=type(exc).__name__)
         rows.append(row)
     if proposal is not None:
         extra["trm_steps"] = proposal.steps

@@ -38,6 +38,8 @@ def test_compare_writes_well_formed_csv_summary_and_plots(six):
     assert len(rows) == 6 * 3
     assert {r["method"] for r in rows} == {"neural", "symbolic", "hybrid"}
     assert all(r["correct"] in ("True", "False") for r in rows)
+    assert all(r["verified"] in ("True", "False") for r in rows)
+    assert all(r["correct"] == "False" or r["verified"] == "True" for r in rows)
     assert all(float(r["time_s"]) >= 0 for r in rows)
     # The CSV says what the report holds.
     assert [r["correct"] for r in rows] == [str(r["correct"]) for r in report.rows]
