@@ -131,12 +131,17 @@ def test_unsolvable_task_raises():
         run_hybrid(task, _proposal(((1, 2, 3, 4),) * 4))
 
 
-def test_soft_givens_override_the_wrong_ones():
-    task, solution = generate_puzzle(3, 3, is_unique=_unique, rng=11)
+def _misread_first_given(task: SudokuTask) -> tuple[SudokuTask, tuple[int, int]]:
     r, c, v = task.givens()[0]
     grid = [list(row) for row in task.grid]
-    grid[r][c] = v % 9 + 1
-    noisy = SudokuTask(box_rows=3, box_cols=3, grid=tuple(tuple(x) for x in grid))
+    grid[r][c] = v % task.size + 1
+    noisy = SudokuTask(box_rows=task.box_rows, box_cols=task.box_cols, grid=grid)
+    return noisy, (r, c)
+
+
+def test_soft_givens_override_the_wrong_ones():
+    task, solution = generate_puzzle(3, 3, is_unique=_unique, rng=11)
+    noisy, (r, c) = _misread_first_given(task)
     # The proposer believes the true solution, confidently.
     out = run_hybrid(noisy, _proposal(solution), givens="soft")
     result = hybrid_result(noisy, out)
@@ -208,10 +213,7 @@ def test_solve_hybrid_with_shipped_6x6_model_is_always_verified():
 
 def test_solve_soft_symbolic_and_hard_contradiction():
     task, solution = generate_puzzle(3, 3, is_unique=_unique, rng=12)
-    r, c, v = task.givens()[0]
-    grid = [list(row) for row in task.grid]
-    grid[r][c] = v % 9 + 1
-    noisy = SudokuTask(box_rows=3, box_cols=3, grid=tuple(tuple(x) for x in grid))
+    noisy, (r, c) = _misread_first_given(task)
     soft = solve(noisy, givens="soft")
     # One override suffices (the wrong given), though it may not be the one overridden.
     assert soft.verified and len(soft.overridden_givens) == 1
