@@ -100,7 +100,7 @@ def propose(
     >>> p.confidence.shape, 1 <= p.steps <= loaded.config.max_supervision_steps
     ((6, 6), True)
     """
-    from neurosym.neural import resolve_model, torch_threads
+    from neurosym.neural import HALT_THRESHOLD, resolve_model, torch_threads
     from trm.inference import predict
 
     tasks = list(tasks)
@@ -112,7 +112,14 @@ def propose(
     with torch_threads(threads):
         t0 = time.perf_counter()
         predictions = predict(
-            loaded, None, tasks, halt=halt, trace=trace, max_steps=max_steps, batch_size=batch_size
+            loaded,
+            None,
+            tasks,
+            halt=halt,
+            trace=trace,
+            max_steps=max_steps,
+            batch_size=batch_size,
+            halt_threshold=HALT_THRESHOLD,
         )
         share = (time.perf_counter() - t0) / len(tasks)
     proposals = [

@@ -18,7 +18,20 @@ from tasks.errors import ConfigError, UnsupportedTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 
-__all__ = ["MODELS_DIR", "default_models", "resolve_model", "solve_neural", "torch_threads"]
+__all__ = [
+    "HALT_THRESHOLD",
+    "MODELS_DIR",
+    "default_models",
+    "resolve_model",
+    "solve_neural",
+    "torch_threads",
+]
+
+#: The halt probability at which ``solve``, ``compare`` and the hybrid stop a puzzle's recursion.
+#: Higher than the reference's 0.5: measured on 1,000 generated unique 9x9 puzzles (30-35
+#: givens) with the shipped model, 0.5 gives 82.4% exact in 2.31 of 4 steps on average, 0.9
+#: gives 88.2% in 2.51 (all 4 steps: 89.1%); on 6x6, 98.1% in 1.03 vs 99.2% in 1.06.
+HALT_THRESHOLD = 0.9
 
 #: Where default checkpoints ship: one folder per model holding ``checkpoint.json`` and
 #: ``checkpoint.safetensors`` (see ``models/README.md`` for how each was trained).
@@ -124,7 +137,7 @@ def solve_neural(
     loaded, load_s = resolve_model(task, model)
     with torch_threads(1):
         t0 = time.perf_counter()
-        [prediction] = predict(loaded, None, [task], halt=halt)
+        [prediction] = predict(loaded, None, [task], halt=halt, halt_threshold=HALT_THRESHOLD)
         elapsed = time.perf_counter() - t0
     effort = {
         "trm_steps": float(prediction.steps),

@@ -177,14 +177,22 @@ def _check_batch_size(batch_size: int) -> None:
         raise ConfigError(f"batch_size must be an int >= 1, got {batch_size!r}")
 
 
+def _check_threshold(threshold: float) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise ConfigError(f"halt_threshold must be a number in [0, 1), got {threshold!r}")
+    if not 0.0 <= float(threshold) < 1.0:
+        raise ConfigError(f"halt_threshold must lie in [0, 1), got {threshold!r}")
+    return float(threshold)
+
+
 @torch.inference_mode()
 def _run_batch(
-    model: TRM, inputs: Tensor, steps: int, halt: bool
+    model: TRM, inputs: Tensor, steps: int, halt: bool, threshold: float = 0.5
 ) -> Iterator[tuple[Tensor, Tensor, Tensor, Tensor]]:
     """Yield per step ``(rows, tokens, confidence, halt_prob)`` for the rows still running.
 
-    ``rows`` indexes ``inputs``; a row that halts (halt prob > 0.5, with ``halt``) is yielded
-    one last time at that step and not run again, so its answer is frozen.
+    ``rows`` indexes ``inputs``; a row that halts (halt prob > ``threshold``, with ``halt``) is
+    yielded one last time at that step and not run again, so its answer is frozen.
     """
     device = model.y_init.device
     inputs = inputs.to(device)
@@ -200,7 +208,7 @@ def _run_batch(
         if step == steps:
             return
         if halt:
-            keep = halt_prob <= 0.5
+            keep = halt_prob <= threshold
             if not bool(keep.any()):
                 return
             if not bool(keep.all()):
@@ -217,12 +225,14 @@ def predict(
     halt: bool = True,
     trace: bool = False,
     batch_size: int = 256,
+    halt_threshold: float = 0.5,
 ) -> list[Prediction]:
     """Answer every task with per-sample halting, in batches, without gradients.
 
     Each sample runs supervision steps until its halt probability ``sigmoid(halt_logit)``
-    exceeds 0.5, or ``max_steps`` (default ``N_sup``) is reached; halted samples keep their
-    answer while the rest of the batch continues. With ``halt=False`` every sample runs all
+    exceeds ``halt_threshold`` (0.5, the reference's rule, by default), or ``max_steps``
+    (default ``N_sup``) is reached; halted samples keep their answer while the rest of the batch
+    continues. With ``halt=False`` every sample runs all
     ``max_steps`` steps (the reference's evaluation).
 
     Parameters
@@ -237,6 +247,9 @@ def predict(
     trace : bool
         Also record, for every step a sample ran, its decoded answer and halt probability.
     batch_size : int
+    halt_threshold : float
+        In ``[0, 1)``. A higher threshold stops later and more safely: on the shipped 9x9
+        model 0.9 keeps 5.8 points of exact accuracy that 0.5 loses (see the model card).
 
     Returns
     -------
@@ -264,6 +277,7 @@ def predict(
     net, codec = _resolve(model, codec)
     steps = _check_steps(net, max_steps)
     _check_batch_size(batch_size)
+    threshold = _check_threshold(halt_threshold)
     tasks = list(tasks)
     inputs_np = _encode(codec, tasks)
     out: list[Prediction | None] = [None] * len(tasks)
@@ -272,7 +286,7 @@ def predict(
         inputs = torch.from_numpy(inputs_np[start : start + batch_size])
         last: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
         for step, (rows, tokens, confidence, halt_prob) in enumerate(
-            _run_batch(net, inputs, steps, halt), start=1
+            _run_batch(net, inputs, steps, halt, threshold), start=1
         ):
             rows_l = rows.tolist()
             tokens_np, conf_np = tokens.cpu().numpy(), confidence.cpu().numpy()
@@ -316,12 +330,13 @@ def evaluate(
     codec: Codec | None = None,
     max_steps: int | None = None,
     batch_size: int = 256,
+    halt_threshold: float = 0.5,
 ) -> dict[str, Any]:
     """Accuracy of ``model`` on ``tasks`` against reference ``solutions``, with and without halting.
 
     One pass runs every step for every sample; the halting answer of a sample is the one at the
-    first step whose halt probability exceeds 0.5 (or the last step), which is what
-    :func:`predict` returns with ``halt=True``.
+    first step whose halt probability exceeds ``halt_threshold`` (or the last step), which is
+    what :func:`predict` returns with ``halt=True`` and the same threshold.
 
     Parameters
     ----------
@@ -361,6 +376,7 @@ def evaluate(
     net, codec = _resolve(model, codec)
     steps = _check_steps(net, max_steps)
     _check_batch_size(batch_size)
+    threshold = _check_threshold(halt_threshold)
     tasks, solutions = list(tasks), list(solutions)
     if len(tasks) != len(solutions):
         raise ConfigError(f"{len(tasks)} tasks but {len(solutions)} solutions")
@@ -378,7 +394,7 @@ def evaluate(
             _run_batch(net, inputs, steps, halt=False), start=1
         ):
             tok = tokens.cpu().numpy()
-            stop = (halt_prob.cpu().numpy() > 0.5) | (step == steps)
+            stop = (halt_prob.cpu().numpy() > threshold) | (step == steps)
             newly = stop & ~done
             halted_tokens[start : start + size][newly] = tok[newly]
             used[start : start + size][newly] = step
