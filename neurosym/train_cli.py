@@ -38,6 +38,9 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
         "max_givens": 35,
     },
     "maze-small": {"kind": "maze", "height": 15, "width": 15},
+    # Perfect 9x9 mazes (one path between any two cells, so the label is the only optimal
+    # answer), start and goal at the ends of a longest path, random square symmetries.
+    "maze9-tiny": {"kind": "maze", "height": 9, "width": 9, "maze": "perfect"},
     "trm-mlp-sudoku": {
         "kind": "sudoku",
         "box_rows": 3,

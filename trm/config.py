@@ -267,6 +267,20 @@ PRESETS: dict[str, TRMConfig] = {
         n_improve_steps=2,
         max_supervision_steps=8,
     ),
+    # 9x9 maze canvas with the sudoku9-tiny recipe and the MLP token mixer. On a canvas this
+    # small a learned position-mixing matrix can express "look at the 4 neighbours" directly;
+    # in 1,000-step probes it reached 16.5% exact paths where attention (RoPE) reached 3%.
+    "maze9-tiny": TRMConfig(
+        vocab_size=6,
+        seq_len=81,
+        hidden_size=64,
+        num_heads=4,
+        mixer="mlp",
+        puzzle_prefix_len=1,
+        n_latent_steps=2,
+        n_improve_steps=2,
+        max_supervision_steps=8,
+    ),
     # The paper's models: 5,028,866 / 6,828,034 / 6,822,914 trainable parameters.
     "trm-mlp-sudoku": TRMConfig(**_PAPER_SUDOKU, mixer="mlp", n_latent_steps=6, n_improve_steps=3),
     "trm-att-sudoku": TRMConfig(

@@ -5,7 +5,7 @@ The semantics follow the reference ``losses.py`` (TRM_REFERENCE.md sections 3-4)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +16,7 @@ __all__ = [
     "stablemax_cross_entropy",
     "softmax_cross_entropy",
     "sequence_loss",
+    "label_weights",
     "exact_match",
     "halt_loss",
 ]
@@ -106,12 +107,14 @@ def sequence_loss(
     ignore_index: int = IGNORE_INDEX,
     *,
     loss_fn: Callable[[Tensor, Tensor, int], Tensor] = stablemax_cross_entropy,
+    weights: Tensor | None = None,
 ) -> Tensor:
     """Token loss averaged per sequence over its valid positions, as the reference's ``lm_loss``.
 
     Each sequence's summed token loss is divided by its own count of supervised positions
     (at least 1, so an all-ignored sequence contributes 0). The caller sums or averages over
-    the batch.
+    the batch. With ``weights`` the average is weighted: ``sum(w * loss) / sum(w)`` over the
+    supervised positions (a sequence whose weights sum to 0 contributes 0).
 
     Parameters
     ----------
@@ -123,6 +126,9 @@ def sequence_loss(
         Label value of unsupervised positions.
     loss_fn : callable
         ``(logits, labels, ignore_index) -> per-position loss``; stablemax by default.
+    weights : Tensor, optional
+        Non-negative per-position weights of the shape of ``labels`` (see
+        :func:`label_weights`); None weighs every supervised position 1 (the reference).
 
     Returns
     -------
@@ -140,12 +146,61 @@ def sequence_loss(
     >>> labels = torch.tensor([[1, 2, -100], [-100, -100, -100]])
     >>> sequence_loss(logits, labels)
     tensor([1.3863, 0.0000], dtype=torch.float64)
+    >>> logits = torch.tensor([[[2.0, 0.0], [0.0, 0.0]]])  # token losses (0.3185..., log 2)
+    >>> sequence_loss(logits, torch.tensor([[0, 1]]), weights=torch.tensor([[0.0, 3.0]]))
+    tensor([0.6931], dtype=torch.float64)
     """
     if labels.dim() < 1:
         raise ValueError("labels need a batch dimension, got a 0-d tensor")
     per_token = loss_fn(logits, labels, ignore_index).reshape(labels.shape[0], -1)
-    counts = (labels != ignore_index).reshape(labels.shape[0], -1).sum(dim=-1)
-    return per_token.sum(dim=-1) / counts.clamp_min(1).to(per_token.dtype)
+    valid = (labels != ignore_index).reshape(labels.shape[0], -1)
+    if weights is None:
+        counts = valid.sum(dim=-1)
+        return per_token.sum(dim=-1) / counts.clamp_min(1).to(per_token.dtype)
+    if tuple(weights.shape) != tuple(labels.shape):
+        raise ValueError(
+            f"weights of shape {tuple(weights.shape)} do not fit labels of shape "
+            f"{tuple(labels.shape)}"
+        )
+    w = weights.reshape(labels.shape[0], -1).to(per_token.dtype) * valid.to(per_token.dtype)
+    total = w.sum(dim=-1)
+    safe = torch.where(total > 0, total, torch.ones_like(total))
+    return (per_token * w).sum(dim=-1) / safe
+
+
+def label_weights(
+    labels: Tensor, weights: Mapping[int, float], ignore_index: int = IGNORE_INDEX
+) -> Tensor:
+    """Per-position loss weights looked up by label token: ``weights.get(label, 1.0)``.
+
+    For :func:`sequence_loss`'s ``weights``. On mazes most positions just copy the input (walls,
+    start, goal); ``{5: 4.0}`` makes each path cell count four times, ``{1: 0.0, 3: 0.0,
+    4: 0.0}`` restricts the loss to the free cells (labels 2 and 5).
+
+    Parameters
+    ----------
+    labels : Tensor
+        Integer labels, ``ignore_index`` where unsupervised (weight 0 there).
+    weights : mapping of int to float
+        Weight of each listed label token; unlisted tokens weigh 1.
+
+    Returns
+    -------
+    Tensor
+        float32, the shape of ``labels``.
+
+    Examples
+    --------
+    >>> label_weights(torch.tensor([[1, 2, 5, -100]]), {5: 4.0, 1: 0.0})
+    tensor([[0., 1., 4., 0.]])
+    """
+    valid = labels != ignore_index
+    safe = torch.where(valid, labels, 0).long()
+    size = max([int(safe.max()) + 1 if safe.numel() else 1, *(k + 1 for k in weights)])
+    table = torch.ones(size, dtype=torch.float32, device=labels.device)
+    for token, weight in weights.items():
+        table[token] = float(weight)
+    return torch.where(valid, table[safe], torch.zeros((), device=labels.device))
 
 
 @torch.no_grad()

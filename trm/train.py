@@ -9,10 +9,14 @@ probability ``halt_exploration_prob`` a draw from 2..N_sup). Halted slots are re
 the next step with *new* examples from the stream and fresh carries, so no drawn example is
 ever skipped. Loss = mean over slots of the per-sequence stablemax loss + 0.5 * the halt BCE
 against "the answer is exactly right"; then the optimiser step (warm-up lr) and the EMA update.
+
+Launched by ``torchrun`` the same loop runs data-parallel (DistributedDataParallel, each process
+an equal share of the slots from its own data stream; see :func:`train`).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -46,6 +50,7 @@ from trm.inference import evaluate
 from trm.losses import (
     exact_match,
     halt_loss,
+    label_weights,
     sequence_loss,
     softmax_cross_entropy,
     stablemax_cross_entropy,
@@ -109,6 +114,14 @@ class TrainConfig(BaseModel):
         None, ge=0, le=1, description="Overrides the model config's value when set."
     )
     loss: Literal["stablemax", "softmax"] = Field("stablemax", description="Token loss.")
+    label_weights: dict[int, float] | None = Field(
+        None,
+        description=(
+            "Loss weight of a position by its label token (unlisted tokens 1): the per-sequence "
+            "loss becomes a weighted mean. Maze example: {5: 4.0} counts path cells 4 times; "
+            "None weighs all positions equally (the reference)."
+        ),
+    )
     seed: int = Field(0, ge=0, description="Seeds the model init and the data/halting stream.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda if present.")
     threads: int | None = Field(
@@ -155,10 +168,27 @@ class TrainConfig(BaseModel):
             raise ValueError(f"must be in [0, 1] or None, got {value}")
         return value
 
+    @field_validator("label_weights")
+    @classmethod
+    def _weights(cls, value: dict[int, float] | None) -> dict[int, float] | None:
+        if value is None:
+            return None
+        for token, weight in value.items():
+            if token < 0:
+                raise ValueError(f"label token {token} must be >= 0")
+            if not (math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"weight of label {token} must be finite and >= 0, got {weight}")
+        return dict(sorted(value.items()))
+
     @_model_validator(mode="after")
     def _check_model(self) -> TrainConfig:
         cfg = self.trm_config()  # raises ConfigError for a bad preset or override
         codec = self.data.codec()
+        if self.label_weights and max(self.label_weights) >= codec.vocab_size:
+            raise ConfigError(
+                f"label_weights names token {max(self.label_weights)}, but the vocabulary has "
+                f"{codec.vocab_size} tokens"
+            )
         if (cfg.vocab_size, cfg.seq_len) != (codec.vocab_size, codec.seq_len):
             raise ConfigError(
                 f"the model (vocab_size {cfg.vocab_size}, seq_len {cfg.seq_len}) does not fit "
@@ -298,6 +328,77 @@ def _resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+@dataclass(slots=True)
+class _Dist:
+    """This process's place in a torch.distributed run (rank 0 of 1 without one)."""
+
+    rank: int = 0
+    world_size: int = 1
+    owns_group: bool = False  # this call initialised the process group, so it destroys it
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name}={raw!r} is not an integer") from None
+
+
+def _init_distributed(device: torch.device) -> tuple[_Dist, torch.device]:
+    """Join (or start) the process group of a torchrun launch; a no-op for a single process.
+
+    An already initialised default group (e.g. set up by the caller) is used as it is and left
+    alive. Otherwise ``WORLD_SIZE > 1`` in the environment (as torchrun sets it, together with
+    ``RANK``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``) initialises one from the
+    environment: backend NCCL on CUDA, Gloo on the CPU. On CUDA each process uses the GPU
+    ``LOCAL_RANK``.
+    """
+    import torch.distributed as dist
+
+    available = dist.is_available()
+    if available and dist.is_initialized():
+        ctx = _Dist(rank=dist.get_rank(), world_size=dist.get_world_size())
+    elif _env_int("WORLD_SIZE", 1) > 1:
+        if not available:
+            raise ConfigError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
+        if device.type == "cuda":
+            torch.cuda.set_device(_env_int("LOCAL_RANK", 0))
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        ctx = _Dist(rank=dist.get_rank(), world_size=dist.get_world_size(), owns_group=True)
+    else:
+        return _Dist(), device
+    if device.type == "cuda":
+        local = _env_int("LOCAL_RANK", ctx.rank % max(torch.cuda.device_count(), 1))
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    return ctx, device
+
+
+def _data_rng(seed: int, rank: int) -> np.random.Generator:
+    """The data/halting stream of one rank: rank 0 (and a single process) is seeded with
+    ``seed`` itself, rank r > 0 with the child ``SeedSequence(seed, spawn_key=(r,))``, so every
+    rank draws different examples and runs with different seeds never share a stream."""
+    if rank == 0:
+        return np.random.default_rng(seed)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(rank,)))
+
+
+def _rank_prefix(rank: int, name: str) -> str:
+    # Rank 0 keeps the single-process names, so its checkpoints read like any other.
+    return name if rank == 0 else f"rank{rank}.{name}"
+
+
 def _neurosym_version() -> str:
     try:
         from importlib.metadata import PackageNotFoundError, version
@@ -411,6 +512,7 @@ def _save(
     rng: np.random.Generator,
     metrics: dict[str, Any],
     eval_metrics: dict[str, Any] | None,
+    other_ranks: Sequence[tuple[dict[str, Tensor], dict[str, Tensor], dict[str, Any]]] = (),
 ) -> Path:
     optim_tensors, optim_desc = optimizer_state_to_tensors(optimizer.state_dict())
     rng_tensors, rng_desc = rng_state(rng)
@@ -420,6 +522,12 @@ def _save(
         **rng_tensors,
         **with_prefix(slots.tensors(), "slots"),
     }
+    # Ranks 1.. of a distributed run: their own slots and random streams, so it can resume.
+    rank_rng: dict[str, Any] = {}
+    for rank, (rank_slots, rank_rng_tensors, desc) in enumerate(other_ranks, start=1):
+        tensors.update(with_prefix(rank_slots, _rank_prefix(rank, "slots")))
+        tensors.update(rank_rng_tensors)
+        rank_rng[str(rank)] = desc
     if ema is not None:
         tensors.update(with_prefix(ema.state_dict(), "ema"))
     meta = {
@@ -430,9 +538,12 @@ def _save(
         "train_config": cfg.model_dump(mode="json"),
         "optimizer": optim_desc,
         "rng": rng_desc,
+        "world_size": 1 + len(other_ranks),
         "metrics": _json_safe(metrics),
         "eval_metrics": _json_safe(eval_metrics) if eval_metrics else None,
     }
+    if rank_rng:
+        meta["rank_rng"] = rank_rng
     return save_checkpoint(out_dir, tensors=tensors, meta=meta)
 
 
@@ -468,6 +579,24 @@ def train(
     CPU in fp32, a run resumed from a checkpoint continues bit-identically to one that never
     stopped. On CUDA, the forward pass runs under bf16 autocast.
 
+    **Several processes (DDP).** Launched by ``torchrun`` (``WORLD_SIZE > 1`` in the
+    environment), each process joins the process group (NCCL on CUDA, each on GPU
+    ``LOCAL_RANK``; Gloo on the CPU), wraps the model in
+    :class:`torch.nn.parallel.DistributedDataParallel` and runs ``batch_size / world_size`` of
+    the slots (``batch_size`` must divide evenly) from its own data stream (rank 0 seeded with
+    ``seed``, rank r with ``SeedSequence(seed, spawn_key=(r,))``); gradients are averaged, so
+    the weights stay identical on every rank. Only rank 0 evaluates, calls ``callbacks`` and
+    writes ``metrics.jsonl`` (its own slots' figures), the plot and the checkpoints; a
+    checkpoint also holds every other rank's slots and random state, so the run resumes
+    exactly with ``resume=True`` under the same number of processes. The process group is
+    destroyed at the end (unless the caller had initialised it). From a shell::
+
+        torchrun --nproc_per_node 2 -m neurosym.cli train --preset sudoku6-tiny \\
+            --steps 2000 --out runs/ddp
+
+    (on one machine with two GPUs, or on the CPU with two processes of one thread each; every
+    process of the CLI prints the final summary line).
+
     Parameters
     ----------
     config : TrainConfig
@@ -488,7 +617,8 @@ def train(
     ------
     ConfigError
         For an invalid config, CUDA asked for but absent, an existing checkpoint without
-        ``resume``, or a resume whose config differs in a field that matters.
+        ``resume``, a resume whose config (or number of processes) differs in a field that
+        matters, or a batch that does not split evenly over the processes.
     CheckpointError
         With ``resume`` when the checkpoint is missing or unreadable.
 
@@ -514,23 +644,43 @@ def train(
             f"{out} already holds a checkpoint; pass resume=True to continue it, or use a new "
             "directory"
         )
-    out.mkdir(parents=True, exist_ok=True)
-
-    old_threads = torch.get_num_threads()
-    threads = cfg.threads if cfg.threads is not None else (1 if device.type == "cpu" else None)
-    if threads is not None:
-        torch.set_num_threads(threads)
+    dist_ctx, device = _init_distributed(device)
     try:
-        return _train(cfg, out, device, resume, list(callbacks))
+        if dist_ctx.enabled and cfg.batch_size % dist_ctx.world_size:
+            raise ConfigError(
+                f"batch_size {cfg.batch_size} must be divisible by the {dist_ctx.world_size} "
+                "processes (each runs an equal share of the slots)"
+            )
+        if dist_ctx.is_main:
+            out.mkdir(parents=True, exist_ok=True)
+        old_threads = torch.get_num_threads()
+        threads = cfg.threads if cfg.threads is not None else (1 if device.type == "cpu" else None)
+        if threads is not None:
+            torch.set_num_threads(threads)
+        try:
+            return _train(cfg, out, device, resume, list(callbacks), dist_ctx)
+        finally:
+            torch.set_num_threads(old_threads)
     finally:
-        torch.set_num_threads(old_threads)
+        if dist_ctx.owns_group:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
 
 
 def _train(
-    cfg: TrainConfig, out: Path, device: torch.device, resume: bool, callbacks: list[Any]
+    cfg: TrainConfig,
+    out: Path,
+    device: torch.device,
+    resume: bool,
+    callbacks: list[Any],
+    dist_ctx: _Dist,
 ) -> TrainResult:
     started = time.perf_counter()
-    model = _build_model(cfg, device)
+    rank, world, main = dist_ctx.rank, dist_ctx.world_size, dist_ctx.is_main
+    if not main:
+        callbacks = []  # progress, metrics and checkpoints are rank 0's
+    model = _build_model(cfg, device)  # same seed, so every rank starts from the same weights
     n_sup = model.config.max_supervision_steps
     explore_p = model.config.halt_exploration_prob
     optimizer = make_optimizer(
@@ -539,9 +689,9 @@ def _train(
     # The puzzle embedding (one task vector here) is trained by the same optimiser, so it is
     # averaged with everything else.
     ema = EMA(model, cfg.ema_decay) if cfg.ema_decay is not None else None
-    rng = np.random.default_rng(cfg.seed)
+    rng = _data_rng(cfg.seed, rank)
     stream = TaskStream(cfg.data, rng)
-    slots = _Slots.empty(model, cfg.batch_size, device)
+    slots = _Slots.empty(model, cfg.batch_size // world, device)
     step = 0
     last_metrics: dict[str, Any] = {}
     last_eval: dict[str, Any] | None = None
@@ -551,18 +701,25 @@ def _train(
         if not isinstance(meta.get("train_config"), dict):
             raise CheckpointError(f"{out} holds a model checkpoint, not a resumable training run")
         _check_resumable(meta["train_config"], cfg)
+        saved_world = meta.get("world_size", 1)
+        if saved_world != world:
+            raise ConfigError(
+                f"cannot resume: the checkpoint was written by {saved_world} process(es), this "
+                f"run has {world}; resume with the same number"
+            )
         try:
             model.load_state_dict(strip_prefix(tensors, "model"), strict=True)
             optimizer.load_state_dict(optimizer_state_from_tensors(tensors, meta["optimizer"]))
             if ema is not None:
                 ema.load_state_dict(strip_prefix(tensors, "ema"))
-            saved_slots = strip_prefix(tensors, "slots")
+            saved_slots = strip_prefix(tensors, _rank_prefix(rank, "slots"))
             for name in _Slots.names:
                 target, value = getattr(slots, name), saved_slots.get(name)
                 if value is None or value.shape != target.shape:
                     raise CheckpointError(f"slot tensor {name!r} is missing or misshapen")
                 setattr(slots, name, value.to(device=device, dtype=target.dtype))
-            set_rng_state(tensors, meta["rng"], rng)
+            rng_desc = meta["rng"] if rank == 0 else meta["rank_rng"][str(rank)]
+            set_rng_state(tensors, rng_desc, rng, prefix=_rank_prefix(rank, "rng"))
         except (RuntimeError, KeyError, ValueError) as exc:
             raise CheckpointError(f"cannot resume from {out}: {exc}") from exc
         step = meta["step"]
@@ -570,10 +727,24 @@ def _train(
         last_eval = meta.get("eval_metrics")
 
     eval_set: EvalSet | None = None
-    if cfg.eval_size > 0:
+    if cfg.eval_size > 0 and main:
         eval_set = make_eval_set(cfg.data, cfg.eval_size, cfg.eval_seed)
-    metrics_log = _Metrics(out, step if resume else None)
-    forward = torch.compile(model) if cfg.compile else model
+    metrics_log = _Metrics(out, step if resume else None) if main else None
+    wrapped: torch.nn.Module = model
+    if dist_ctx.enabled:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # Buffers (y_init, z_init, RoPE tables) never change and start equal (same seed), so
+        # they are not re-broadcast before every forward; newer torch renamed that switch.
+        no_buffer_sync = (
+            {"forward_sync_buffers": False}
+            if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
+            else {"broadcast_buffers": False}
+        )
+        wrapped = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None, **no_buffer_sync
+        )
+    forward = torch.compile(wrapped) if cfg.compile else wrapped
     token_loss = stablemax_cross_entropy if cfg.loss == "stablemax" else softmax_cross_entropy
     autocast = device.type == "cuda"
     examples_done = 0
@@ -586,13 +757,33 @@ def _train(
         result = evaluate(scored, eval_set.tasks, eval_set.solutions, codec=eval_set.codec)
         model.train()
         record = {"type": "eval", "step": step, "weights": "ema" if ema else "model", **result}
-        metrics_log.write(record)
-        metrics_log.plot()
+        if metrics_log is not None:  # always, as evaluation runs on rank 0 only
+            metrics_log.write(record)
+            metrics_log.plot()
         _notify(callbacks, "on_eval", TrainState(step, cfg.steps, last_metrics, record, out, cfg))
         return record
 
     def write_checkpoint() -> Path:
-        path = _save(out, cfg, step, model, ema, optimizer, slots, rng, last_metrics, last_eval)
+        # Every rank takes part (its slots and random streams go into rank 0's checkpoint);
+        # only rank 0 writes.
+        other_ranks: list[Any] = []
+        if dist_ctx.enabled:
+            import torch.distributed as dist
+
+            rng_tensors, rng_desc = rng_state(rng, prefix=_rank_prefix(rank, "rng"))
+            mine = (
+                {k: v.cpu() for k, v in slots.tensors().items()},
+                {k: v.cpu() for k, v in rng_tensors.items()},
+                rng_desc,
+            )
+            gathered: list[Any] | None = [None] * world if main else None
+            dist.gather_object(mine, gathered, dst=0)
+            other_ranks = list(gathered[1:]) if gathered is not None else []
+        if not main:
+            return checkpoint
+        path = _save(
+            out, cfg, step, model, ema, optimizer, slots, rng, last_metrics, last_eval, other_ranks
+        )
         _notify(callbacks, "on_checkpoint", path)
         return path
 
@@ -604,7 +795,8 @@ def _train(
             set_lr(optimizer, warmup_lr(step + 1, cfg.lr, cfg.warmup_steps))
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
                 carry, logits, halt_logits = forward(slots.inputs, Carry(y=slots.y, z=slots.z))
-            lm = sequence_loss(logits, slots.labels, loss_fn=token_loss)
+            weights = label_weights(slots.labels, cfg.label_weights) if cfg.label_weights else None
+            lm = sequence_loss(logits, slots.labels, loss_fn=token_loss, weights=weights)
             correct = exact_match(logits, slots.labels)
             q = halt_loss(halt_logits, correct)
             loss = lm.mean() + cfg.halt_loss_weight * q.mean()
@@ -642,7 +834,10 @@ def _train(
                 "examples_per_s": examples_done / elapsed if elapsed > 0 else 0.0,
                 "step_s": time.perf_counter() - t0,
             }
-            metrics_log.write(last_metrics)
+            if dist_ctx.enabled:
+                last_metrics["world_size"] = world  # the other figures are rank 0's slots
+            if metrics_log is not None:
+                metrics_log.write(last_metrics)
             _notify(
                 callbacks, "on_step", TrainState(step, cfg.steps, last_metrics, last_eval, out, cfg)
             )
@@ -656,16 +851,17 @@ def _train(
         if eval_set is not None and (last_eval is None or last_eval.get("step") != step):
             last_eval = run_eval(eval_set)
         checkpoint = write_checkpoint()
-        if eval_set is None and metrics_log.train:
+        if metrics_log is not None and eval_set is None and metrics_log.train:
             metrics_log.plot()
     finally:
-        metrics_log.close()
+        if metrics_log is not None:
+            metrics_log.close()
     return TrainResult(
         out_dir=out,
         checkpoint=checkpoint,
         step=step,
         metrics=last_metrics,
         eval_metrics=last_eval,
-        eval_history=list(metrics_log.evals),
+        eval_history=list(metrics_log.evals) if metrics_log is not None else [],
         wall_s=time.perf_counter() - started,
     )
