@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -192,6 +193,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         result = train(config, args.out, resume=args.resume, callbacks=[progress])
     finally:
         progress.close()
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0  # under torchrun only rank 0 reports (it alone wrote the checkpoint)
     print(f"checkpoint: {result.checkpoint}  (steps {result.step}, {result.wall_s:.0f} s)")
     if result.eval_metrics:
         print("final evaluation (EMA weights): " + json.dumps(result.eval_metrics))

@@ -398,7 +398,7 @@ class MazeCodec(_Codec):
         self._mark_endpoints(canvas, task)
         return canvas.reshape(self.seq_len)
 
-    def decode_path(self, tokens: object, task: MazeTask) -> list[Cell]:
+    def decode_path(self, tokens: object, task: MazeTask, *, strict: bool = False) -> list[Cell]:
         """Read a path out of predicted tokens: decoding, never solving.
 
         The usable cells are the free cells of ``task`` the prediction marks ``o`` (5), plus the
@@ -409,6 +409,11 @@ class MazeCodec(_Codec):
         to a goal, the result is the route to the farthest usable cell reachable from the start
         (ties: nearest to a goal, then row-major), or just ``[start]``: a partial path that
         :func:`~tasks.verify.verify` rejects.
+
+        With ``strict=True`` the marks must *be* the path: if any cell of the maze marked ``o``
+        (a free cell or a wall) is not on the route found, the result is ``[start]``. Without it,
+        a prediction marking every free cell of a perfect maze would decode to its shortest
+        path, and the decoder's search, not the network, would have found it.
 
         Raises
         ------
@@ -423,6 +428,12 @@ class MazeCodec(_Codec):
         [(0, 0), (0, 1), (0, 2), (0, 3)]
         >>> codec.decode_path([3, 5, 2, 4], m)  # a missing cell: only the prefix
         [(0, 0), (0, 1)]
+        >>> m2 = MazeTask.parse("S.G\\n...")
+        >>> codec2 = MazeCodec(height=2, width=3)
+        >>> codec2.decode_path([3, 5, 4, 5, 5, 5], m2)  # every free cell marked
+        [(0, 0), (0, 1), (0, 2)]
+        >>> codec2.decode_path([3, 5, 4, 5, 5, 5], m2, strict=True)
+        [(0, 0)]
         """
         task = self._check_task(task)
         grid = _token_array(tokens, self.seq_len, "maze").reshape(self.height, self.width)
@@ -432,7 +443,13 @@ class MazeCodec(_Codec):
         for r, c in task.goals:
             usable[r, c] = True
         usable[task.start] = True
-        return _bfs_route(usable.ravel().tolist(), h, w, task.start, task.goals)
+        route = _bfs_route(usable.ravel().tolist(), h, w, task.start, task.goals)
+        if strict:
+            rows, cols = np.nonzero(grid[:h, :w] == MAZE_PATH_ID)
+            marked = set(zip(rows.tolist(), cols.tolist(), strict=True))
+            if marked - set(route) - {task.start, *task.goals}:
+                return [task.start]
+        return route
 
 
 def _as_cell(value: object) -> Cell:

@@ -148,7 +148,8 @@ def _encode(codec: Codec, tasks: Sequence[SudokuTask | MazeTask]) -> np.ndarray:
 def _decode(codec: Codec, tokens: np.ndarray, task: SudokuTask | MazeTask) -> Answer:
     if isinstance(codec, SudokuCodec):
         return codec.decode(tokens)
-    return codec.decode_path(tokens, task)  # type: ignore[arg-type]
+    # Strict: the network's marks must be the path itself (see MazeCodec.decode_path).
+    return codec.decode_path(tokens, task, strict=True)  # type: ignore[arg-type]
 
 
 def _grid_shape(codec: Codec, task: SudokuTask | MazeTask) -> tuple[int, int]:
