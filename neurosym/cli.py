@@ -350,23 +350,25 @@ def format_compare(report: Any) -> str:
         ]
         header = ["group", "n", "unguided", "most", "ratio", "mrv", "ratio", "oracle", "ratio"]
         out.append(format_table(header, table))
-    fo = search.get("fill_order")
-    if fo:
-        out += [
-            "",
-            f"fill order (puzzles solved at the last step: {fo['puzzles']}): median "
-            f"Spearman rho between the step TRM fixes a cell and propagation's order "
-            f"{_fmt(fo['median_rho'])} over {fo['with_correlation']} puzzles; cells changed "
-            f"more than once {_fmt(fo['mean_cells_changed_more_than_once'])}, right then "
-            f"wrong {_fmt(fo['mean_cells_lost_after_correct'])} per puzzle (mean)",
-        ]
-    mg = search.get("maze_growth")
-    if mg:
-        out += [
-            "",
-            "maze path dynamics over supervision steps: "
-            + ", ".join(f"{k}: {v}" for k, v in mg["labels"].items()),
-        ]
+    for key, unit in (("fill_order", "supervision step"), ("fill_order_cycles", "answer update")):
+        fo = search.get(key)
+        if fo:
+            out += [
+                "",
+                f"fill order by {unit} (puzzles solved at the end: {fo['puzzles']}): median "
+                f"Spearman rho between the {unit} at which TRM fixes a cell and propagation's "
+                f"order {_fmt(fo['median_rho'])} over {fo['with_correlation']} puzzles; cells "
+                f"changed more than once {_fmt(fo['mean_cells_changed_more_than_once'])}, right "
+                f"then wrong {_fmt(fo['mean_cells_lost_after_correct'])} per puzzle (mean)",
+            ]
+    for key, unit in (("maze_growth", "supervision step"), ("maze_growth_cycles", "answer update")):
+        mg = search.get(key)
+        if mg:
+            out += [
+                "",
+                f"maze path dynamics by {unit}: "
+                + ", ".join(f"{k}: {v}" for k, v in mg["labels"].items()),
+            ]
     if report.files:
         out += ["", "wrote: " + ", ".join(report.files.values())]
     return "\n".join(out)

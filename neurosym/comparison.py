@@ -492,13 +492,37 @@ def _search_analyses(
     )
     if any(t is not None for t in traces):
         search["accuracy_vs_steps"] = _accuracy_vs_steps(tasks, traces)
+    traced = any(t is not None for t in traces)
+    cycles = _cycle_snapshots(tasks, loaded) if traced else []
     if tasks and isinstance(tasks[0], SudokuTask):
         search["guidance"] = _guidance_table(extras)
-        if any(t is not None for t in traces):
+        if traced:
             search["fill_order"] = _fill_order(tasks, traces)
-    elif any(t is not None for t in traces):
+            search["fill_order_cycles"] = _fill_order(tasks, cycles)
+    elif traced:
         search["maze_growth"] = _maze_growth(tasks, traces, loaded)
+        search["maze_growth_cycles"] = _maze_growth(tasks, cycles, loaded)
     return search
+
+
+def _cycle_snapshots(tasks: list[Any], loaded: Any) -> list[list[Any]]:
+    """Per task, the decoded answer (and tokens) after every answer update, T per step."""
+    from types import SimpleNamespace
+
+    from neurosym.tracing import cycle_tokens
+
+    codec = loaded.codec
+    out = []
+    for task, seq in zip(tasks, cycle_tokens(loaded, tasks), strict=True):
+        snaps = []
+        for tok in seq:
+            if isinstance(task, SudokuTask):
+                answer = codec.decode(tok)
+            else:
+                answer = codec.decode_path(tok, task, strict=True)
+            snaps.append(SimpleNamespace(answer=answer, tokens=tok))
+        out.append(snaps)
+    return out
 
 
 def _corr_dict(corr: Any) -> dict[str, float]:
@@ -566,7 +590,11 @@ def _guidance_table(extras: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _fill_order(tasks: list[Any], traces: list[Any]) -> dict[str, Any]:
-    """Does TRM fix cells in the order propagation does, and does it change cells back?"""
+    """Does TRM fix cells in the order propagation does, and does it change cells back?
+
+    ``traces[i]`` is task i's sequence of snapshots (anything with ``.answer``): supervision
+    steps, or answer updates within them (:func:`_cycle_snapshots`).
+    """
     from neurosym import analysis
     from solvers.sudoku_backtrack import propagation_order
 
@@ -600,7 +628,7 @@ def _fill_order(tasks: list[Any], traces: list[Any]) -> dict[str, Any]:
 
 
 def _maze_growth(tasks: list[Any], traces: list[Any], loaded: Any) -> dict[str, Any]:
-    """How the marked path evolves over supervision steps (:func:`analysis.maze_growth`)."""
+    """How the marked path evolves over the snapshots (:func:`analysis.maze_growth`)."""
     from neurosym import analysis
     from neurosym.hybrid import proposal_cells
 

@@ -105,3 +105,51 @@ def _describe(task: SudokuTask | MazeTask) -> str:
     if isinstance(task, SudokuTask):
         return f"{task.size}x{task.size} Sudoku, {task.n_givens} givens"
     return f"{task.height}x{task.width} maze"
+
+
+def cycle_tokens(loaded: Any, tasks: list[SudokuTask | MazeTask], *, batch_size: int = 256) -> Any:
+    """The network's predicted tokens after *every* answer update, not only every supervision step.
+
+    Each supervision step runs T cycles, each ending in an update of the answer y; reading y out
+    after each cycle shows the recursion at T times the resolution of a supervision-step trace.
+    Runs every step (no halting) with the same arithmetic as :meth:`trm.model.TRM.forward`
+    (a test checks the last cycle of each step against :func:`trm.inference.predict`).
+
+    Returns
+    -------
+    numpy int64 array ``[len(tasks), N_sup * T, seq_len]``.
+
+    Examples
+    --------
+    >>> from neurosym.neural import resolve_model
+    >>> from tasks.generators import generate_puzzle
+    >>> task, _ = generate_puzzle(2, 3, n_givens=20, rng=3)
+    >>> loaded, _ = resolve_model(task)
+    >>> cycle_tokens(loaded, [task]).shape  # 4 supervision steps x 2 cycles, 36 cells
+    (1, 8, 36)
+    """
+    import numpy as np
+    import torch
+
+    from neurosym.neural import torch_threads
+
+    model, codec, cfg = loaded.model, loaded.codec, loaded.config
+    device = model.y_init.device
+    inputs = torch.from_numpy(codec.encode_batch(tasks))
+    chunks = []
+    with torch_threads(1), torch.inference_mode():
+        for start in range(0, len(tasks), batch_size):
+            batch = inputs[start : start + batch_size].to(device)
+            carry = model.initial_carry(batch.shape[0], device)
+            x = model.embed(batch)
+            y, z = carry.y, carry.z
+            snaps = []
+            for _ in range(cfg.max_supervision_steps):
+                for _ in range(cfg.n_improve_steps):
+                    y, z = model.latent_recursion(x, y, z)
+                    logits, _ = model.readout(y)
+                    snaps.append(logits.float().argmax(dim=-1))
+            chunks.append(torch.stack(snaps, dim=1).cpu().numpy())
+    if not chunks:
+        return np.zeros((0, cfg.max_supervision_steps * cfg.n_improve_steps, codec.seq_len))
+    return np.concatenate(chunks).astype(np.int64)

@@ -138,3 +138,30 @@ def test_cli_compare_trace_robustness(tmp_path, capsys):
     assert _is_png(rob / "robustness.png")
     assert main(["compare", "--size", "6x6", "--n", "2", "--methods", "bogus"]) == 1
     assert "methods" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("kind", "size"), [("sudoku", "6x6"), ("maze", "9x9")])
+def test_cycle_trace_matches_the_models_supervision_steps(kind, size):
+    from neurosym.hybrid import propose
+    from neurosym.tracing import cycle_tokens
+
+    puzzles = make_puzzles(kind, size, 5, seed=2)
+    props, _, loaded = propose(puzzles.tasks, halt=False, trace=True)
+    cycles = cycle_tokens(loaded, puzzles.tasks)
+    t = loaded.config.n_improve_steps
+    assert cycles.shape == (5, loaded.config.max_supervision_steps * t, loaded.codec.seq_len)
+    for i, p in enumerate(props):
+        for k, step in enumerate(p.trace):
+            # The last answer update of each supervision step is what forward() returns.
+            assert (cycles[i, (k + 1) * t - 1] == step.tokens).all()
+
+
+def test_compare_mazes_all_methods_and_growth():
+    report = compare(kind="maze", size="9x9", n=4, seed=1)
+    assert len(report.rows) == 12
+    assert all(r["correct"] for r in report.rows if r["method"] != "neural")
+    from neurosym.analysis import MAZE_LABELS
+
+    for key in ("maze_growth", "maze_growth_cycles"):
+        labels = report.search[key]["labels"]
+        assert sum(labels.values()) == 4 and set(labels) <= set(MAZE_LABELS)
