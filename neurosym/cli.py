@@ -218,11 +218,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         es = make_eval_set(data_cfg, args.generate, args.seed)
         tasks, solutions = es.tasks, es.solutions
         source = f"{len(tasks)} generated, seed {args.seed}"
-    metrics = evaluate(loaded, tasks, solutions)
+    metrics = evaluate(loaded, tasks, solutions, halt_threshold=args.halt_threshold)
     if args.json:
         print(json.dumps(metrics))
     else:
-        print(f"evaluated on {source}")
+        print(f"evaluated on {source}, halt threshold {args.halt_threshold}")
         for key, value in metrics.items():
             print(f"  {key}: {value}")
     return 0

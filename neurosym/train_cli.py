@@ -138,5 +138,12 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
     src.add_argument("--data", default=None, help="a Sudoku CSV with a solution column")
     src.add_argument("--generate", type=int, default=1000, help="fresh generated puzzles")
     e.add_argument("--seed", type=int, default=999, help="seed of the generated set")
+    e.add_argument(
+        "--halt-threshold",
+        type=float,
+        default=0.5,
+        help="halt probability that stops a puzzle (default 0.5, the reference's; "
+        "solve/compare use 0.9)",
+    )
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=eval_handler)
