@@ -436,7 +436,7 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         out_dir=args.out,
         progress=_Bar(),
     )
-    header = ["method", "givens", "errors", "n", "correct", "verified", "overridden"]
+    header = ["method", "givens", "errors", "n", "correct", "verified", "overridden", "max"]
     rows = [
         [
             r["method"],
@@ -446,6 +446,7 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
             f"{r['accuracy']:.0%}",
             f"{r['verified']:.0%}",
             r["mean_overridden"],
+            r["max_overridden"],
         ]
         for r in rep.rows
     ]

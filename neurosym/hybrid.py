@@ -16,6 +16,7 @@ proposals.
 
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -305,7 +306,8 @@ def run_hybrid(
         return HybridOutcome(proposal.answer, "neural", "trm", 0, times, effort, check.seconds)
     if isinstance(task, SudokuTask) and givens == "soft":
         return _soft_repair(task, proposal, effort, times, check, time_limit_s, seed, workers)
-    # Repair.
+    # Repair (its engine imported before the clock starts, as symbolic solve does).
+    importlib.import_module("solvers.repair")
     t0 = time.perf_counter()
     repaired = None
     try:

@@ -28,7 +28,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class RobustnessReport:
     """Per ``(method, givens_mode, errors)``: n, accuracy (== clean solution), verified share,
-    and the mean number of overridden givens (soft modes)."""
+    and the mean and largest number of overridden givens (soft modes)."""
 
     rows: list[dict[str, Any]]
     files: dict[str, str] = field(default_factory=dict)
@@ -146,6 +146,7 @@ def _measure(
                 "accuracy": sum(o[0] for o in outs) / len(outs),
                 "verified": sum(o[1] for o in outs) / len(outs),
                 "mean_overridden": sum(o[2] for o in outs) / len(outs),
+                "max_overridden": max(o[2] for o in outs),
             }
         )
     return rows
