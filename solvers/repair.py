@@ -31,6 +31,7 @@ __all__ = [
     "CONFIDENCE_SCALE",
     "RepairOutput",
     "agreement_weights",
+    "closest_grid",
     "repair_maze",
     "repair_sudoku",
 ]
@@ -139,6 +140,43 @@ def _no_solution(task: SudokuTask) -> UnsolvableError:
     return UnsolvableError(f"the givens admit no solution{detail}")
 
 
+def closest_grid(
+    task: SudokuTask,
+    targets: list[tuple[int, int, int]],
+    confidence: np.ndarray | None,
+    limit: float,
+    seed: int,
+    workers: int,
+    start: float,
+    what: str,
+    *,
+    hints: SudokuGrid | None = None,
+) -> tuple[SudokuGrid | None, Any, cp_model.CpSolver, dict[str, float]]:
+    """CP-SAT: a valid grid of ``task`` agreeing with as many ``(row, col, value)`` targets as
+    possible, ties broken by ``confidence`` at the target cells (lexicographic, see
+    :func:`agreement_weights`). Returns ``(grid or None, status, solver, effort)``; any failure
+    inside OR-Tools becomes a ``NeurosymError`` naming ``what`` was being done."""
+    solver = _new_solver(limit, seed, workers)
+    try:
+        model, x = build_model(task, hints=hints)
+        weights, _ = agreement_weights(confidence, task.size * task.size)
+        kept = [
+            (x[r, c, v], int(weights[r, c]) if confidence is not None else 1) for r, c, v in targets
+        ]
+        if hints is None:
+            for var, _ in kept:
+                model.add_hint(var, True)
+        model.maximize(cp_model.LinearExpr.weighted_sum([v for v, _ in kept], [w for _, w in kept]))
+        status = solver.solve(model)
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        answer = _read_grid(solver, x, task.size) if found else None
+        return answer, status, solver, _sudoku_effort(solver, start)
+    except NeurosymError:
+        raise
+    except Exception as exc:
+        raise NeurosymError(f"CP-SAT failed {what}: {exc}") from exc
+
+
 def repair_sudoku(
     task: SudokuTask,
     proposal: object,
@@ -210,25 +248,11 @@ def repair_sudoku(
         effort = {"branches": 0.0, "conflicts": 0.0, "solver_wall_s": 0.0}
         return RepairOutput(grid, (), True, {**effort, "wall_s": time.perf_counter() - start})
 
-    solver = _new_solver(limit, seed, workers)
-    try:
-        model, x = build_model(task, hints=grid)
-        weights, _ = agreement_weights(conf, n * n)
-        kept = [
-            (x[r, c, v], int(weights[r, c]) if conf is not None else 1)
-            for r, row in enumerate(grid)
-            for c, v in enumerate(row)
-            if v and not task.grid[r][c]
-        ]
-        model.maximize(cp_model.LinearExpr.weighted_sum([v for v, _ in kept], [w for _, w in kept]))
-        status = solver.solve(model)
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        answer = _read_grid(solver, x, n) if found else None
-        effort = _sudoku_effort(solver, start)
-    except NeurosymError:
-        raise
-    except Exception as exc:
-        raise NeurosymError(f"CP-SAT failed repairing the Sudoku: {exc}") from exc
+    targets = [(r, c, v) for r, row in enumerate(grid) for c, v in enumerate(row) if v]
+    targets = [(r, c, v) for r, c, v in targets if not task.grid[r][c]]
+    answer, status, solver, effort = closest_grid(
+        task, targets, conf, limit, seed, workers, start, "repairing the Sudoku", hints=grid
+    )
     if answer is None:
         if status == cp_model.INFEASIBLE:
             raise _no_solution(task)

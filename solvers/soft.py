@@ -15,9 +15,9 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solvers._sudoku_common import check_time_limit
-from solvers.repair import _as_array, _sudoku_effort, agreement_weights
-from solvers.sudoku_cpsat import _new_solver, _read_grid, _status_error, build_model
-from tasks.errors import InvalidTaskError, NeurosymError
+from solvers.repair import _as_array, closest_grid
+from solvers.sudoku_cpsat import _status_error
+from tasks.errors import InvalidTaskError
 from tasks.sudoku import SudokuTask
 
 __all__ = ["SoftOutput", "solve_soft_givens"]
@@ -116,22 +116,9 @@ def solve_soft_givens(
     limit = check_time_limit(time_limit_s)
     givens = task.givens()
     empty = SudokuTask(box_rows=task.box_rows, box_cols=task.box_cols, grid=((0,) * n,) * n)
-    solver = _new_solver(limit, seed, workers)
-    try:
-        model, x = build_model(empty)
-        coefs, _ = agreement_weights(scaled, n * n)
-        kept = [(x[r, c, v], int(coefs[r, c]) if scaled is not None else 1) for r, c, v in givens]
-        for var, _ in kept:
-            model.add_hint(var, True)
-        model.maximize(cp_model.LinearExpr.weighted_sum([v for v, _ in kept], [w for _, w in kept]))
-        status = solver.solve(model)
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        answer = _read_grid(solver, x, n) if found else None
-        effort = _sudoku_effort(solver, start)
-    except NeurosymError:
-        raise
-    except Exception as exc:
-        raise NeurosymError(f"CP-SAT failed on the soft-givens Sudoku: {exc}") from exc
+    answer, status, solver, effort = closest_grid(
+        empty, givens, scaled, limit, seed, workers, start, "on the soft-givens Sudoku"
+    )
     if answer is None:
         # INFEASIBLE cannot happen (every box shape has a valid grid); report it plainly if so.
         raise _status_error(status, solver, n, "finding any grid for the soft givens")

@@ -241,31 +241,13 @@ def test_bad_task_and_config():
         repair_sudoku(task, [[0] * 4] * 4, workers=-1)
 
 
-def _patch_status(monkeypatch: pytest.MonkeyPatch, module: object, status: object) -> None:
-    """Make CP-SAT report ``status`` (after really solving, so FEASIBLE has values to read)."""
-    real = module._new_solver  # type: ignore[attr-defined]
-
-    def fake(*args: object, **kwargs: object) -> cp_model.CpSolver:
-        solver = real(*args, **kwargs)
-        solve = solver.solve
-
-        def patched(*a: object, **k: object) -> object:
-            solve(*a, **k)
-            return status
-
-        solver.solve = patched  # type: ignore[method-assign]
-        return solver
-
-    monkeypatch.setattr(module, "_new_solver", fake)
-
-
-def test_time_limit_statuses_map_to_optimal_flag_and_timeout(monkeypatch):
+def test_time_limit_statuses_map_to_optimal_flag_and_timeout(cpsat_reports):
     task, solution = generate_puzzle(2, 2, n_givens=4, rng=0)
     proposal = [[0] * 4] * 3 + [list(solution[3][:2]) + [solution[3][3], solution[3][2]]]
-    _patch_status(monkeypatch, repair_module, cp_model.FEASIBLE)
+    cpsat_reports(repair_module, cp_model.FEASIBLE)
     out = repair_sudoku(task, proposal)
     assert not out.optimal and verify(task, out.answer).ok
-    _patch_status(monkeypatch, repair_module, cp_model.UNKNOWN)
+    cpsat_reports(repair_module, cp_model.UNKNOWN)
     with pytest.raises(SolverTimeoutError, match="time limit"):
         repair_sudoku(task, proposal)
 

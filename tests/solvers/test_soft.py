@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from ortools.sat.python import cp_model
 
-import solvers.soft as soft_module
+import solvers.repair as repair_module
 from solvers import count_sudoku_solutions
 from solvers.soft import SoftOutput, solve_soft_givens
 from tasks.errors import ConfigError, InvalidTaskError, SolverTimeoutError
@@ -161,30 +161,12 @@ def test_bad_task_and_config():
         solve_soft_givens(task, time_limit_s=float("nan"))
 
 
-def _patch_status(monkeypatch: pytest.MonkeyPatch, status: object) -> None:
-    """Make CP-SAT report ``status`` (after really solving, so FEASIBLE has values to read)."""
-    real = soft_module._new_solver
-
-    def fake(*args: object, **kwargs: object) -> cp_model.CpSolver:
-        solver = real(*args, **kwargs)
-        solve = solver.solve
-
-        def patched(*a: object, **k: object) -> object:
-            solve(*a, **k)
-            return status
-
-        solver.solve = patched  # type: ignore[method-assign]
-        return solver
-
-    monkeypatch.setattr(soft_module, "_new_solver", fake)
-
-
-def test_time_limit_statuses(monkeypatch):
+def test_time_limit_statuses(cpsat_reports):
     task = SudokuTask.parse("11..............")
-    _patch_status(monkeypatch, cp_model.FEASIBLE)
+    cpsat_reports(repair_module, cp_model.FEASIBLE)  # soft solves through repair
     out = solve_soft_givens(task)
     assert not out.optimal
     _check(task, out)
-    _patch_status(monkeypatch, cp_model.UNKNOWN)
+    cpsat_reports(repair_module, cp_model.UNKNOWN)
     with pytest.raises(SolverTimeoutError, match="time limit"):
         solve_soft_givens(task)
