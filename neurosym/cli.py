@@ -398,23 +398,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_trace(args: argparse.Namespace) -> int:
     from neurosym.tracing import trace_task
 
-    tr = trace_task(args.puzzle, args.model, png=args.png, box=args.box)
-    from tasks.sudoku import SudokuTask
-
+    tr = trace_task(args.puzzle, args.model, png=args.png, box=args.box, cycles=args.cycles)
+    per = tr.cycles_per_step
     for row in tr.rows:
+        where = f"step {row.step}"
+        if per > 1:
+            step, cycle = divmod(row.step - 1, per)
+            where = f"update {row.step} (step {step + 1}, cycle {cycle + 1})"
         print(
-            f"--- step {row.step}: {row.changed} cells changed, halt p={row.halt_prob:.3f}, "
+            f"--- {where}: {row.changed} cells changed, halt p={row.halt_prob:.3f}, "
             f"{'correct' if row.correct else 'not correct'}"
         )
         if args.grids or row.step == len(tr.rows):
-            print(
-                tr.task.to_text(row.answer)
-                if isinstance(tr.task, SudokuTask)
-                else tr.task.to_text(row.answer)
-            )
+            print(tr.task.to_text(row.answer))
     print(
-        f"became correct at step: {tr.correct_step or 'never'}; halt head stops at step: "
-        f"{tr.halt_step or 'never (runs all steps)'}"
+        f"became correct at {tr.unit}: {tr.correct_step or 'never'}; solve() would stop at "
+        f"{tr.unit}: {tr.halt_step or 'the last (the halt head never fires)'}"
     )
     if tr.png:
         print(f"wrote {tr.png}")
@@ -540,6 +539,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", default=None, help="also write the trace plot here")
     p.add_argument("--grids", action="store_true", help="print the answer at every step")
     p.add_argument("--box", type=_box_arg, default=None, help="Sudoku box as ROWSxCOLS")
+    p.add_argument(
+        "--cycles",
+        action="store_true",
+        help="a row per answer update (T per supervision step) instead of per step",
+    )
     p.set_defaults(func=_cmd_trace)
 
     p = sub.add_parser(

@@ -165,3 +165,22 @@ def test_compare_mazes_all_methods_and_growth():
     for key in ("maze_growth", "maze_growth_cycles"):
         labels = report.search[key]["labels"]
         assert sum(labels.values()) == 4 and set(labels) <= set(MAZE_LABELS)
+
+
+def test_trace_by_answer_update_refines_the_step_trace(tmp_path, capsys):
+    from tasks.generators import generate_perfect_maze
+
+    task = generate_perfect_maze(9, 9, rng=5)
+    steps = neurosym.trace(task)
+    updates = neurosym.trace(task, cycles=True)
+    per = updates.cycles_per_step
+    assert per >= 2 and len(updates.rows) == per * len(steps.rows)
+    assert updates.unit == "answer update"
+    for k, row in enumerate(steps.rows, start=1):
+        # The last update of each supervision step is the step's answer.
+        assert updates.rows[k * per - 1].answer == row.answer
+        assert updates.rows[k * per - 1].correct == row.correct
+    path = tmp_path / "m.txt"
+    path.write_text(task.to_text())
+    assert main(["trace", str(path), "--cycles"]) == 0
+    assert "update 2 (step 1, cycle 2)" in capsys.readouterr().out
