@@ -387,7 +387,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         model=args.model,
         seed=args.seed,
-        guided=not args.no_guided,
+        guided=False if args.no_guided else None,
         out_dir=args.out,
         progress=_Bar(),
     )

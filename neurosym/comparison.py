@@ -231,7 +231,7 @@ def compare(
     time_limit_s: float = 10.0,
     model: Any = None,
     seed: int = 0,
-    guided: bool = True,
+    guided: bool | None = None,
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> CompareReport:
@@ -245,7 +245,8 @@ def compare(
     time_limit_s : the same limit for every search (repair, fallback, symbolic).
     model : TRM checkpoint path or loaded model; None picks the shipped default.
     guided : also run the backtracking solver unguided and steered by the network (Sudoku), the
-        measure of how much search the network saves.
+        measure of how much search the network saves. None (default): when the methods already
+        need the network, or a model covers the puzzles; True insists (an error without one).
     out_dir : where to write ``compare.csv``, ``summary.json`` and the PNG plots; None writes
         nothing.
     progress : ``progress(stage, done, total)`` callback.
@@ -266,6 +267,8 @@ def compare(
         puzzles = make_puzzles(kind, size, n, givens=givens, data=data, seed=seed)
     tick = progress or (lambda stage, done, total: None)
     tasks = puzzles.tasks
+    if guided is None:
+        guided = "neural" in methods or "hybrid" in methods or _covered(tasks[0], model)
     needs_net = "neural" in methods or "hybrid" in methods or guided
     proposals: list[Any] = [None] * len(tasks)
     traces: list[Any] = [None] * len(tasks)
@@ -311,6 +314,18 @@ def compare(
     if out_dir is not None:
         report.files = write_report(report, Path(out_dir))
     return report
+
+
+def _covered(task: SudokuTask | MazeTask, model: Any) -> bool:
+    """Whether a TRM model (``model`` or a shipped default) covers ``task``."""
+    from neurosym.neural import resolve_model
+    from tasks.errors import UnsupportedTaskError
+
+    try:
+        resolve_model(task, model)
+    except UnsupportedTaskError:
+        return False
+    return True
 
 
 def _base_row(task: SudokuTask | MazeTask, puzzle_id: str) -> dict[str, Any]:

@@ -184,3 +184,12 @@ def test_trace_by_answer_update_refines_the_step_trace(tmp_path, capsys):
     path.write_text(task.to_text())
     assert main(["trace", str(path), "--cycles"]) == 0
     assert "update 2 (step 1, cycle 2)" in capsys.readouterr().out
+
+
+def test_symbolic_only_compare_needs_no_model():
+    # No shipped model covers 16x16: the guided runs are skipped instead of failing.
+    report = compare(kind="sudoku", size="16x16", n=2, methods=("symbolic",), givens="150-160")
+    assert [r["correct"] for r in report.rows] == [True, True]
+    assert "guidance" not in report.search or not report.search["guidance"]
+    with pytest.raises(neurosym.UnsupportedTaskError, match="16x16"):
+        compare(kind="sudoku", size="16x16", n=1, methods=("neural",), givens="150-160")
