@@ -183,6 +183,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "checkpoint_every",
         "threads",
         "optimizer",
+        "ema_warmup",
     ):
         value = getattr(args, name)
         if value is not None:

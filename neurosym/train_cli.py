@@ -122,6 +122,12 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
     p.add_argument("--eval-size", type=int, default=None)
     p.add_argument("--checkpoint-every", type=int, default=None)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 1)")
+    p.add_argument(
+        "--ema-warmup",
+        action="store_true",
+        default=None,
+        help="EMA decay min(0.999, (1+t)/(10+t)): early evaluations track the weights",
+    )
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")

@@ -255,6 +255,8 @@ class EMA:
     exclude : collection of str
         Parameter or buffer names, or module prefixes, left out of the average (the puzzle
         embedding, which has its own sparse optimiser).
+    warmup : bool
+        Lower the decay over the first updates (see :meth:`update`); off in the reference.
 
     Raises
     ------
@@ -273,11 +275,17 @@ class EMA:
     """
 
     def __init__(
-        self, model: nn.Module, decay: float = 0.999, *, exclude: Collection[str] = ()
+        self,
+        model: nn.Module,
+        decay: float = 0.999,
+        *,
+        exclude: Collection[str] = (),
+        warmup: bool = False,
     ) -> None:
         if not (0.0 <= decay <= 1.0):
             raise ConfigError(f"EMA decay must be in [0, 1], got {decay!r}")
         self.decay = float(decay)
+        self.warmup = bool(warmup)
         self.exclude = frozenset(exclude)
         model = _unwrap(model)
         with torch.no_grad():
@@ -293,14 +301,21 @@ class EMA:
             }
 
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
+    def update(self, model: nn.Module, step: int | None = None) -> None:
         """Fold the model's current parameters into the average and copy its buffers.
+
+        ``step`` (1 for the first update) applies the warm-up when the EMA was made with
+        ``warmup=True``: the decay is ``min(decay, (1 + step) / (10 + step))``, so early averages
+        follow the fast-moving weights instead of lagging ~1/(1 - decay) updates behind.
 
         Raises
         ------
         ConfigError
             If the model lacks a tensor the EMA tracks (a different model).
         """
+        decay = self.decay
+        if self.warmup and step is not None:
+            decay = min(decay, (1.0 + step) / (10.0 + step))
         model = _unwrap(model)
         params = dict(model.named_parameters())
         missing = [n for n in self.shadow if n not in params]
@@ -309,8 +324,8 @@ class EMA:
         shadows = list(self.shadow.values())
         current = [params[n].detach() for n in self.shadow]
         if shadows:
-            torch._foreach_mul_(shadows, self.decay)
-            torch._foreach_add_(shadows, current, alpha=1.0 - self.decay)
+            torch._foreach_mul_(shadows, decay)
+            torch._foreach_add_(shadows, current, alpha=1.0 - decay)
         buffers = _persistent_buffers(model)
         for name, b in self.buffers.items():
             b.copy_(buffers[name])

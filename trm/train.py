@@ -109,6 +109,11 @@ class TrainConfig(BaseModel):
     warmup_steps: int = Field(100, ge=0, description="Linear lr warm-up from 0 (reference 2000).")
     optimizer: Literal["adamw", "adamatan2"] = Field("adamw", description="Network optimiser.")
     ema_decay: float | None = Field(0.999, description="EMA rate; None trains without EMA.")
+    ema_warmup: bool = Field(
+        False,
+        description="EMA decay min(decay, (1+t)/(10+t)) at update t, so early evaluations are "
+        "not stuck near the initial weights (off in the reference).",
+    )
     halt_loss_weight: float = Field(0.5, ge=0, description="Weight of the halt BCE (ref 0.5).")
     halt_exploration_prob: float | None = Field(
         None, ge=0, le=1, description="Overrides the model config's value when set."
@@ -688,7 +693,7 @@ def _train(
     )
     # The puzzle embedding (one task vector here) is trained by the same optimiser, so it is
     # averaged with everything else.
-    ema = EMA(model, cfg.ema_decay) if cfg.ema_decay is not None else None
+    ema = EMA(model, cfg.ema_decay, warmup=cfg.ema_warmup) if cfg.ema_decay is not None else None
     rng = _data_rng(cfg.seed, rank)
     stream = TaskStream(cfg.data, rng)
     slots = _Slots.empty(model, cfg.batch_size // world, device)
@@ -804,7 +809,7 @@ def _train(
             loss.backward()
             optimizer.step()
             if ema is not None:
-                ema.update(model)
+                ema.update(model, step + 1)
             step += 1
 
             with torch.no_grad():
