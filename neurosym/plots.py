@@ -391,6 +391,9 @@ def plot_accuracy_vs_steps(
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title(title)
     ax.set_xlabel("supervision steps k")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("accuracy")
     drawn = 0
     for label, points in curve.items():
