@@ -26,6 +26,7 @@ __all__ = [
     "MAZE_START_ID",
     "MAZE_GOAL_ID",
     "MAZE_PATH_ID",
+    "bfs_route",
     "SudokuCodec",
     "MazeCodec",
     "Codec",
@@ -443,7 +444,7 @@ class MazeCodec(_Codec):
         for r, c in task.goals:
             usable[r, c] = True
         usable[task.start] = True
-        route = _bfs_route(usable.ravel().tolist(), h, w, task.start, task.goals)
+        route = bfs_route(usable.ravel().tolist(), h, w, task.start, task.goals)
         if strict:
             rows, cols = np.nonzero(grid[:h, :w] == MAZE_PATH_ID)
             marked = set(zip(rows.tolist(), cols.tolist(), strict=True))
@@ -456,11 +457,12 @@ def _as_cell(value: object) -> Cell:
     return as_cell(value, "a path cell")
 
 
-def _bfs_route(
+def bfs_route(
     usable: list[bool], h: int, w: int, start: Cell, goals: Sequence[Cell]
 ) -> list[Cell]:
     """Shortest route from ``start`` to a goal over ``usable`` cells (flat, row-major), else the
-    route to the farthest reachable usable cell."""
+    route to the farthest reachable usable cell. Neighbours are tried up, down, left, right,
+    which breaks ties between equally short routes deterministically."""
     goal_ids = {r * w + c for r, c in goals}
     s = start[0] * w + start[1]
     parent = {s: -1}

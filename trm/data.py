@@ -4,7 +4,6 @@ batches, drawn from one ``np.random.Generator`` whose state a checkpoint can hol
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -13,7 +12,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tasks.augment import augment_maze, augment_sudoku_pair
-from tasks.encodings import MazeCodec, SudokuCodec
+from tasks.encodings import MazeCodec, SudokuCodec, bfs_route
 from tasks.errors import ConfigError, InvalidTaskError, describe_validation_error
 from tasks.generators import generate_maze_hard, generate_perfect_maze, generate_puzzle
 from tasks.maze import Cell, MazeTask
@@ -184,35 +183,11 @@ def shortest_path(task: MazeTask) -> list[Cell]:
     >>> shortest_path(MazeTask.parse("S.#\\n#.G"))
     [(0, 0), (0, 1), (1, 1), (1, 2)]
     """
-    h, w = task.height, task.width
     free = [ch == "." for row in task.rows for ch in row]
-    goals = {r * w + c for r, c in task.goals}
-    start = task.start[0] * w + task.start[1]
-    parent = {start: -1}
-    queue = deque([start])
-    end = start if start in goals else -1
-    while queue and end < 0:
-        u = queue.popleft()
-        col = u % w
-        for v, ok in (
-            (u - w, u >= w),
-            (u + w, u + w < h * w),
-            (u - 1, col > 0),
-            (u + 1, col < w - 1),
-        ):
-            if ok and free[v] and v not in parent:
-                parent[v] = u
-                if v in goals:
-                    end = v
-                    break
-                queue.append(v)
-    if end < 0:
+    path = bfs_route(free, task.height, task.width, task.start, task.goals)
+    if path[-1] not in set(task.goals):
         raise InvalidTaskError("no goal is reachable from the start")
-    path = []
-    while end >= 0:
-        path.append(divmod(end, w))
-        end = parent[end]
-    return path[::-1]
+    return path
 
 
 def _other_solution(task: SudokuTask, solution: SudokuGrid) -> list[list[int]] | None:
