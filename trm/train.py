@@ -12,12 +12,14 @@ against "the answer is exactly right"; then the optimiser step (warm-up lr) and 
 
 Launched by ``torchrun`` the same loop runs data-parallel (DistributedDataParallel, each process
 an equal share of the slots from its own data stream; see :func:`train`).
+
+This module holds the configuration, the slots and the loop; the torchrun/DDP plumbing lives in
+:mod:`trm.distributed`, ``metrics.jsonl`` and the plot in :mod:`trm.metrics`, and what a
+checkpoint holds beyond the weights (and restoring it) in :mod:`trm.run_state`.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
 import math
 import os
 import time
@@ -33,19 +35,18 @@ from pydantic import model_validator as _model_validator
 from torch import Tensor
 
 from tasks.errors import CheckpointError, ConfigError, describe_validation_error
-from trm.checkpoint import (
-    checkpoint_paths,
-    load_checkpoint,
-    optimizer_state_from_tensors,
-    optimizer_state_to_tensors,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-    strip_prefix,
-    with_prefix,
-)
+from trm.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
 from trm.config import TRMConfig, preset
 from trm.data import DataConfig, EvalSet, SudokuData, TaskStream, make_eval_set
+from trm.distributed import (
+    _data_rng,
+    _destroy_group,
+    _Dist,
+    _gather_other_ranks,
+    _init_distributed,
+    _resolve_device,
+    _wrap_ddp,
+)
 from trm.inference import evaluate
 from trm.losses import (
     exact_match,
@@ -55,8 +56,12 @@ from trm.losses import (
     softmax_cross_entropy,
     stablemax_cross_entropy,
 )
+from trm.metrics import METRICS_FILE as METRICS_FILE  # re-exported (it was defined here)
+from trm.metrics import PLOT_FILE as PLOT_FILE  # re-exported (it was defined here)
+from trm.metrics import _Metrics
 from trm.model import TRM, Carry
 from trm.optim import EMA, make_optimizer, set_lr, warmup_lr
+from trm.run_state import _checkpoint_contents, _restore
 
 __all__ = ["TrainConfig", "TrainState", "TrainResult", "Callback", "train"]
 
@@ -65,8 +70,6 @@ __all__ = ["TrainConfig", "TrainState", "TrainResult", "Callback", "train"]
 _RESUMABLE_CHANGES = frozenset(
     {"steps", "eval_every", "eval_size", "checkpoint_every", "threads", "device", "compile"}
 )
-METRICS_FILE = "metrics.jsonl"
-PLOT_FILE = "training.png"
 
 
 def _unwrap_config_error(exc: ValidationError) -> ConfigError:
@@ -212,6 +215,20 @@ class TrainConfig(BaseModel):
         return preset(self.preset, **overrides)
 
 
+def _check_resumable(saved: dict[str, Any], cfg: TrainConfig) -> None:
+    try:
+        old = TrainConfig.model_validate(saved)
+    except ConfigError as exc:
+        raise CheckpointError(f"the checkpoint's train_config is invalid: {exc}") from exc
+    old_d, new_d = old.model_dump(mode="json"), cfg.model_dump(mode="json")
+    differ = sorted(k for k in new_d if k not in _RESUMABLE_CHANGES and old_d[k] != new_d[k])
+    if differ:
+        raise ConfigError(
+            f"cannot resume: {', '.join(differ)} differ from the checkpoint's run; only "
+            f"{', '.join(sorted(_RESUMABLE_CHANGES))} may change"
+        )
+
+
 @dataclass(slots=True)
 class TrainState:
     """What callbacks see: the step just finished, its metrics and the latest evaluation."""
@@ -319,251 +336,12 @@ def _refill(
     return n
 
 
-# ---------------------------------------------------------------------------- helpers
-
-
-def _resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(
-            "device='cuda' was asked for but CUDA is not available here "
-            "(torch.cuda.is_available() is False); use device='cpu' or 'auto'"
-        )
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-@dataclass(slots=True)
-class _Dist:
-    """This process's place in a torch.distributed run (rank 0 of 1 without one)."""
-
-    rank: int = 0
-    world_size: int = 1
-    owns_group: bool = False  # this call initialised the process group, so it destroys it
-
-    @property
-    def enabled(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name}={raw!r} is not an integer") from None
-
-
-def _init_distributed(device: torch.device) -> tuple[_Dist, torch.device]:
-    """Join (or start) the process group of a torchrun launch; a no-op for a single process.
-
-    An already initialised default group (e.g. set up by the caller) is used as it is and left
-    alive. Otherwise ``WORLD_SIZE > 1`` in the environment (as torchrun sets it, together with
-    ``RANK``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``) initialises one from the
-    environment: backend NCCL on CUDA, Gloo on the CPU. On CUDA each process uses the GPU
-    ``LOCAL_RANK``.
-    """
-    import torch.distributed as dist
-
-    available = dist.is_available()
-    if available and dist.is_initialized():
-        ctx = _Dist(rank=dist.get_rank(), world_size=dist.get_world_size())
-    elif _env_int("WORLD_SIZE", 1) > 1:
-        if not available:
-            raise ConfigError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
-        if device.type == "cuda":
-            torch.cuda.set_device(_env_int("LOCAL_RANK", 0))
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-        ctx = _Dist(rank=dist.get_rank(), world_size=dist.get_world_size(), owns_group=True)
-    else:
-        return _Dist(), device
-    if device.type == "cuda":
-        local = _env_int("LOCAL_RANK", ctx.rank % max(torch.cuda.device_count(), 1))
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
-    return ctx, device
-
-
-def _data_rng(seed: int, rank: int) -> np.random.Generator:
-    """The data/halting stream of one rank: rank 0 (and a single process) is seeded with
-    ``seed`` itself, rank r > 0 with the child ``SeedSequence(seed, spawn_key=(r,))``, so every
-    rank draws different examples and runs with different seeds never share a stream."""
-    if rank == 0:
-        return np.random.default_rng(seed)
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(rank,)))
-
-
-def _rank_prefix(rank: int, name: str) -> str:
-    # Rank 0 keeps the single-process names, so its checkpoints read like any other.
-    return name if rank == 0 else f"rank{rank}.{name}"
-
-
-def _neurosym_version() -> str:
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-
-        return version("neurosym")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-        return "0+unknown"
-
-
 def _build_model(cfg: TrainConfig, device: torch.device) -> TRM:
     # Seed the init without touching the caller's global torch RNG.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         model = TRM(cfg.trm_config())
     return model.to(device)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    return value
-
-
-class _Metrics:
-    """metrics.jsonl (one JSON object per line, ``type`` "train" or "eval") and the PNG."""
-
-    def __init__(self, out_dir: Path, resume_step: int | None) -> None:
-        self.path = out_dir / METRICS_FILE
-        self.plot_path = out_dir / PLOT_FILE
-        self.train: list[dict[str, Any]] = []
-        self.evals: list[dict[str, Any]] = []
-        kept: list[str] = []
-        if resume_step is not None and self.path.is_file():
-            # Drop lines written after the checkpoint: those steps are about to be redone.
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(record, dict) and record.get("step", math.inf) <= resume_step:
-                    kept.append(line)
-                    (self.evals if record.get("type") == "eval" else self.train).append(record)
-        self.path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-
-    def write(self, record: dict[str, Any]) -> None:
-        record = _json_safe(record)
-        (self.evals if record.get("type") == "eval" else self.train).append(record)
-        self._file.write(json.dumps(record) + "\n")
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-    def plot(self) -> None:
-        # The object API with an Agg canvas: no global backend switch, no display needed.
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(10, 4))
-        FigureCanvasAgg(fig)
-        ax_loss, ax_acc = fig.subplots(1, 2)
-        steps = [r["step"] for r in self.train]
-        ax_loss.plot(steps, [r["loss"] for r in self.train], lw=0.5, alpha=0.4, label="loss")
-        ax_loss.plot(steps, _smooth([r["loss"] for r in self.train]), label="loss (smoothed)")
-        ax_loss.set_yscale("log")
-        ax_loss.set_xlabel("step")
-        ax_loss.set_title("training loss")
-        ax_loss.legend()
-        acc = [(r["step"], r["exact_acc_halted"]) for r in self.train if r["n_halted"] > 0]
-        if acc:
-            xs, ys = zip(*acc, strict=True)
-            ax_acc.plot(xs, _smooth(list(ys)), label="train exact (halted slots, smoothed)")
-        if self.evals:
-            xs = [r["step"] for r in self.evals]
-            ax_acc.plot(xs, [r["exact_accuracy"] for r in self.evals], "o-", label="eval exact")
-            ax_acc.plot(xs, [r["valid_accuracy"] for r in self.evals], "^-", label="eval valid")
-            ax_acc.plot(xs, [r["cell_accuracy"] for r in self.evals], "s--", label="eval per cell")
-        ax_acc.set_ylim(0, 1.02)
-        ax_acc.set_xlabel("step")
-        ax_acc.set_title("accuracy")
-        ax_acc.legend(loc="lower right")
-        fig.tight_layout()
-        tmp = self.plot_path.with_suffix(".tmp.png")
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, self.plot_path)
-
-
-def _smooth(values: list[float], window: int = 50) -> list[float]:
-    if not values:
-        return []
-    kernel = np.ones(min(window, len(values)))
-    sums = np.convolve(values, kernel, mode="full")[: len(values)]
-    counts = np.convolve(np.ones(len(values)), kernel, mode="full")[: len(values)]
-    return (sums / counts).tolist()
-
-
-# ---------------------------------------------------------------------------- checkpoint
-
-
-def _save(
-    out_dir: Path,
-    cfg: TrainConfig,
-    step: int,
-    model: TRM,
-    ema: EMA | None,
-    optimizer: torch.optim.Optimizer,
-    slots: _Slots,
-    rng: np.random.Generator,
-    metrics: dict[str, Any],
-    eval_metrics: dict[str, Any] | None,
-    other_ranks: Sequence[tuple[dict[str, Tensor], dict[str, Tensor], dict[str, Any]]] = (),
-) -> Path:
-    optim_tensors, optim_desc = optimizer_state_to_tensors(optimizer.state_dict())
-    rng_tensors, rng_desc = rng_state(rng)
-    tensors = {
-        **with_prefix(model.state_dict(), "model"),
-        **optim_tensors,
-        **rng_tensors,
-        **with_prefix(slots.tensors(), "slots"),
-    }
-    # Ranks 1.. of a distributed run: their own slots and random streams, so it can resume.
-    rank_rng: dict[str, Any] = {}
-    for rank, (rank_slots, rank_rng_tensors, desc) in enumerate(other_ranks, start=1):
-        tensors.update(with_prefix(rank_slots, _rank_prefix(rank, "slots")))
-        tensors.update(rank_rng_tensors)
-        rank_rng[str(rank)] = desc
-    if ema is not None:
-        tensors.update(with_prefix(ema.state_dict(), "ema"))
-    meta = {
-        "neurosym_version": _neurosym_version(),
-        "config": model.config.model_dump(mode="json"),
-        "task": cfg.data.codec().spec(),
-        "step": step,
-        "train_config": cfg.model_dump(mode="json"),
-        "optimizer": optim_desc,
-        "rng": rng_desc,
-        "world_size": 1 + len(other_ranks),
-        "metrics": _json_safe(metrics),
-        "eval_metrics": _json_safe(eval_metrics) if eval_metrics else None,
-    }
-    if rank_rng:
-        meta["rank_rng"] = rank_rng
-    return save_checkpoint(out_dir, tensors=tensors, meta=meta)
-
-
-def _check_resumable(saved: dict[str, Any], cfg: TrainConfig) -> None:
-    try:
-        old = TrainConfig.model_validate(saved)
-    except ConfigError as exc:
-        raise CheckpointError(f"the checkpoint's train_config is invalid: {exc}") from exc
-    old_d, new_d = old.model_dump(mode="json"), cfg.model_dump(mode="json")
-    differ = sorted(k for k in new_d if k not in _RESUMABLE_CHANGES and old_d[k] != new_d[k])
-    if differ:
-        raise ConfigError(
-            f"cannot resume: {', '.join(differ)} differ from the checkpoint's run; only "
-            f"{', '.join(sorted(_RESUMABLE_CHANGES))} may change"
-        )
 
 
 # ---------------------------------------------------------------------------- train
@@ -667,10 +445,7 @@ def train(
         finally:
             torch.set_num_threads(old_threads)
     finally:
-        if dist_ctx.owns_group:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
+        _destroy_group(dist_ctx)
 
 
 def _train(
@@ -706,49 +481,15 @@ def _train(
         if not isinstance(meta.get("train_config"), dict):
             raise CheckpointError(f"{out} holds a model checkpoint, not a resumable training run")
         _check_resumable(meta["train_config"], cfg)
-        saved_world = meta.get("world_size", 1)
-        if saved_world != world:
-            raise ConfigError(
-                f"cannot resume: the checkpoint was written by {saved_world} process(es), this "
-                f"run has {world}; resume with the same number"
-            )
-        try:
-            model.load_state_dict(strip_prefix(tensors, "model"), strict=True)
-            optimizer.load_state_dict(optimizer_state_from_tensors(tensors, meta["optimizer"]))
-            if ema is not None:
-                ema.load_state_dict(strip_prefix(tensors, "ema"))
-            saved_slots = strip_prefix(tensors, _rank_prefix(rank, "slots"))
-            for name in _Slots.names:
-                target, value = getattr(slots, name), saved_slots.get(name)
-                if value is None or value.shape != target.shape:
-                    raise CheckpointError(f"slot tensor {name!r} is missing or misshapen")
-                setattr(slots, name, value.to(device=device, dtype=target.dtype))
-            rng_desc = meta["rng"] if rank == 0 else meta["rank_rng"][str(rank)]
-            set_rng_state(tensors, rng_desc, rng, prefix=_rank_prefix(rank, "rng"))
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise CheckpointError(f"cannot resume from {out}: {exc}") from exc
-        step = meta["step"]
-        last_metrics = dict(meta.get("metrics") or {})
-        last_eval = meta.get("eval_metrics")
+        step, last_metrics, last_eval = _restore(
+            out, tensors, meta, dist_ctx, model, optimizer, ema, slots, rng, device
+        )
 
     eval_set: EvalSet | None = None
     if cfg.eval_size > 0 and main:
         eval_set = make_eval_set(cfg.data, cfg.eval_size, cfg.eval_seed)
     metrics_log = _Metrics(out, step if resume else None) if main else None
-    wrapped: torch.nn.Module = model
-    if dist_ctx.enabled:
-        from torch.nn.parallel import DistributedDataParallel
-
-        # Buffers (y_init, z_init, RoPE tables) never change and start equal (same seed), so
-        # they are not re-broadcast before every forward; newer torch renamed that switch.
-        no_buffer_sync = (
-            {"forward_sync_buffers": False}
-            if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
-            else {"broadcast_buffers": False}
-        )
-        wrapped = DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None, **no_buffer_sync
-        )
+    wrapped: torch.nn.Module = _wrap_ddp(model, device) if dist_ctx.enabled else model
     forward = torch.compile(wrapped) if cfg.compile else wrapped
     token_loss = stablemax_cross_entropy if cfg.loss == "stablemax" else softmax_cross_entropy
     autocast = device.type == "cuda"
@@ -771,24 +512,23 @@ def _train(
     def write_checkpoint() -> Path:
         # Every rank takes part (its slots and random streams go into rank 0's checkpoint);
         # only rank 0 writes.
-        other_ranks: list[Any] = []
-        if dist_ctx.enabled:
-            import torch.distributed as dist
-
-            rng_tensors, rng_desc = rng_state(rng, prefix=_rank_prefix(rank, "rng"))
-            mine = (
-                {k: v.cpu() for k, v in slots.tensors().items()},
-                {k: v.cpu() for k, v in rng_tensors.items()},
-                rng_desc,
-            )
-            gathered: list[Any] | None = [None] * world if main else None
-            dist.gather_object(mine, gathered, dst=0)
-            other_ranks = list(gathered[1:]) if gathered is not None else []
+        other_ranks = _gather_other_ranks(dist_ctx, slots.tensors(), rng)
         if not main:
             return checkpoint
-        path = _save(
-            out, cfg, step, model, ema, optimizer, slots, rng, last_metrics, last_eval, other_ranks
+        tensors, meta = _checkpoint_contents(
+            cfg,
+            step,
+            model,
+            ema,
+            optimizer,
+            slots.tensors(),
+            rng,
+            last_metrics,
+            last_eval,
+            other_ranks,
         )
+        # save_checkpoint (and _build_model) are looked up in this module: tests wrap them.
+        path = save_checkpoint(out, tensors=tensors, meta=meta)
         _notify(callbacks, "on_checkpoint", path)
         return path
 
@@ -796,6 +536,7 @@ def _train(
         model.train()
         while step < cfg.steps:
             t0 = time.perf_counter()
+            stream.set_step(step)
             _refill(slots, stream, rng, model, explore_p)
             set_lr(optimizer, warmup_lr(step + 1, cfg.lr, cfg.warmup_steps))
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
