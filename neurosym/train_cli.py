@@ -41,6 +41,30 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
     # Perfect 9x9 mazes (one path between any two cells, so the label is the only optimal
     # answer), start and goal at the ends of a longest path, random square symmetries.
     "maze9-tiny": {"kind": "maze", "height": 9, "width": 9, "maze": "perfect"},
+    # Hard 9x9: minimal puzzles from a generated pool file (neurosym.hard_data; pass it with
+    # --data '{"pool_path": "..."}'), a third of draws needing > 5 backtracking guesses,
+    # and a curriculum that starts with up to 20 givens put back and removes them over 2,000
+    # steps. Without a pool file, fresh minimal puzzles are carved on the fly (~30 ms each).
+    "sudoku-peers": {
+        "kind": "sudoku",
+        "box_rows": 3,
+        "box_cols": 3,
+        "minimal": True,
+        "hard_fraction": 0.3,
+        "curriculum_steps": 2000,
+        "max_extra_givens": 20,
+    },
+    # Mazes of every side 5..15 on a 15x15 canvas, half perfect, half with loops, labelled with
+    # every cell on a shortest path (one right answer however many shortest paths exist).
+    "maze-conv": {
+        "kind": "maze",
+        "height": 15,
+        "width": 15,
+        "maze": "mixed",
+        "min_size": 5,
+        "loop_prob": 0.5,
+        "label": "union",
+    },
     "trm-mlp-sudoku": {
         "kind": "sudoku",
         "box_rows": 3,
@@ -114,6 +138,11 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
     )
     p.add_argument("--preset", default="sudoku6-tiny", help=f"one of {sorted(PRESET_DATA)}")
     p.add_argument("--out", default="runs/trm", help="run directory (default runs/trm)")
+    p.add_argument(
+        "--data",
+        default=None,
+        help='JSON overrides of the preset\'s data config, e.g. \'{"pool_path": "hard.npz"}\'',
+    )
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)

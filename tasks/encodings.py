@@ -19,6 +19,7 @@ from tasks.maze import MAX_MAZE_SIDE, Cell, MazeTask, as_cell
 from tasks.sudoku import MAX_SUDOKU_SIDE, SudokuGrid, SudokuTask
 
 __all__ = [
+    "bfs_distances",
     "PAD_ID",
     "SUDOKU_BLANK_ID",
     "MAZE_WALL_ID",
@@ -411,10 +412,14 @@ class MazeCodec(_Codec):
         (ties: nearest to a goal, then row-major), or just ``[start]``: a partial path that
         :func:`~tasks.verify.verify` rejects.
 
-        With ``strict=True`` the marks must *be* the path: if any cell of the maze marked ``o``
-        (a free cell or a wall) is not on the route found, the result is ``[start]``. Without it,
-        a prediction marking every free cell of a perfect maze would decode to its shortest
-        path, and the decoder's search, not the network, would have found it.
+        With ``strict=True`` the marks must *be* the path, or a union of equally short paths:
+        if any cell of the maze marked ``o`` (a free cell or a wall) lies on no shortest
+        start-to-goal route through the marked cells, the result is ``[start]``. Without it, a
+        prediction marking every free cell of a perfect maze would decode to its shortest
+        path, and the decoder's search, not the network, would have found it. (A maze with
+        several shortest paths may be answered by marking all of them: every marked cell then
+        lies on one; the route returned is the first in BFS order, and :func:`verify` checks
+        that it is globally shortest.)
 
         Raises
         ------
@@ -448,18 +453,57 @@ class MazeCodec(_Codec):
         if strict:
             rows, cols = np.nonzero(grid[:h, :w] == MAZE_PATH_ID)
             marked = set(zip(rows.tolist(), cols.tolist(), strict=True))
-            if marked - set(route) - {task.start, *task.goals}:
+            extra = marked - set(route) - {task.start, *task.goals}
+            if extra and not _on_shortest_routes(extra, usable, task, len(route) - 1):
                 return [task.start]
         return route
+
+
+def bfs_distances(usable: np.ndarray, sources: Sequence[Cell]) -> np.ndarray:
+    """Moves from the nearest of ``sources`` to every cell over ``usable`` cells (4-connected);
+    -1 where unreachable.
+
+    Examples
+    --------
+    >>> bfs_distances(np.array([[True, True], [False, True]]), [(0, 0)]).tolist()
+    [[0, 1], [-1, 2]]
+    """
+    h, w = usable.shape
+    dist = np.full((h, w), -1, dtype=np.int64)
+    queue = deque()
+    for r, c in sources:
+        if usable[r, c] and dist[r, c] < 0:
+            dist[r, c] = 0
+            queue.append((r, c))
+    while queue:
+        r, c = queue.popleft()
+        d = dist[r, c] + 1
+        for nr, nc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if 0 <= nr < h and 0 <= nc < w and usable[nr, nc] and dist[nr, nc] < 0:
+                dist[nr, nc] = d
+                queue.append((nr, nc))
+    return dist
+
+
+def _on_shortest_routes(cells: set[Cell], usable: np.ndarray, task: MazeTask, length: int) -> bool:
+    """Whether every cell in ``cells`` lies on some shortest start-to-goal route of ``length``
+    moves through the ``usable`` cells: then the marks are a union of such routes (several
+    shortest paths drawn at once), not a blob of marked cells that the decoder would solve."""
+    from_start = bfs_distances(usable, [task.start])
+    to_goal = bfs_distances(usable, list(task.goals))
+    if length < 0 or to_goal[task.start] != length:
+        return False  # the route did not reach a goal
+    return all(
+        from_start[c] >= 0 and to_goal[c] >= 0 and from_start[c] + to_goal[c] == length
+        for c in cells
+    )
 
 
 def _as_cell(value: object) -> Cell:
     return as_cell(value, "a path cell")
 
 
-def bfs_route(
-    usable: list[bool], h: int, w: int, start: Cell, goals: Sequence[Cell]
-) -> list[Cell]:
+def bfs_route(usable: list[bool], h: int, w: int, start: Cell, goals: Sequence[Cell]) -> list[Cell]:
     """Shortest route from ``start`` to a goal over ``usable`` cells (flat, row-major), else the
     route to the farthest reachable usable cell. Neighbours are tried up, down, left, right,
     which breaks ties between equally short routes deterministically."""

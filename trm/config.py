@@ -80,12 +80,27 @@ class TRMConfig(BaseModel):
         4.0, description="SwiGLU expansion; the inner size is round(e*w*2/3) up to 256k."
     )
     num_layers: int = Field(2, description="Blocks in the one shared network net (paper 2).")
-    mixer: Literal["mlp", "attention"] = Field(
+    mixer: Literal["mlp", "attention", "peers", "conv"] = Field(
         "mlp",
         description=(
             "Token mixer: 'mlp' = SwiGLU across positions (the paper's TRM-MLP, no positional "
-            "encoding), 'attention' = non-causal self-attention with RoPE (TRM-Att)."
+            "encoding), 'attention' = non-causal self-attention with RoPE (TRM-Att). Beyond the "
+            "paper, both size-agnostic (no table tied to one grid size): 'peers' = attention "
+            "restricted to each Sudoku cell's constraint peers (a third of the heads each for "
+            "row, column and box; the prefix slots see and are seen by every cell), 'conv' = a "
+            "3x3 convolution over the grid (the prefix slots read the mean over cells)."
         ),
+    )
+    grid_height: int | None = Field(
+        None,
+        description="Rows of the training grid ('peers', 'conv'); height*width = seq_len.",
+    )
+    grid_width: int | None = Field(None, description="Columns of the training grid.")
+    box_rows: int | None = Field(
+        None, description="'peers' only: rows per Sudoku box of the training grid."
+    )
+    box_cols: int | None = Field(
+        None, description="'peers' only: columns per Sudoku box of the training grid."
     )
     puzzle_prefix_len: int = Field(
         16,
@@ -182,7 +197,38 @@ class TRMConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_heads(self) -> TRMConfig:
-        if self.mixer == "attention":
+        for name in ("grid_height", "grid_width", "box_rows", "box_cols"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        if self.mixer == "peers":
+            if self.box_rows is None or self.box_cols is None:
+                raise ValueError("mixer 'peers' needs box_rows and box_cols (the training box)")
+            side = self.box_rows * self.box_cols
+            if (self.grid_height or side, self.grid_width or side) != (side, side):
+                raise ValueError(
+                    f"mixer 'peers' with {self.box_rows}x{self.box_cols} boxes needs a "
+                    f"{side}x{side} grid, got {self.grid_height}x{self.grid_width}"
+                )
+            if self.seq_len != side * side:
+                raise ValueError(
+                    f"mixer 'peers' with {self.box_rows}x{self.box_cols} boxes needs seq_len "
+                    f"{side * side}, got {self.seq_len}"
+                )
+            if self.num_heads % 3:
+                raise ValueError(
+                    f"mixer 'peers' splits the heads into row, column and box groups: "
+                    f"num_heads must be a multiple of 3, got {self.num_heads}"
+                )
+        if self.mixer == "conv":
+            if self.grid_height is None or self.grid_width is None:
+                raise ValueError("mixer 'conv' needs grid_height and grid_width")
+            if self.grid_height * self.grid_width != self.seq_len:
+                raise ValueError(
+                    f"grid_height*grid_width = {self.grid_height * self.grid_width} must equal "
+                    f"seq_len {self.seq_len}"
+                )
+        if self.mixer in ("attention", "peers"):
             if self.hidden_size % self.num_heads:
                 raise ValueError(
                     f"hidden_size {self.hidden_size} must be divisible by num_heads "
@@ -199,6 +245,11 @@ class TRMConfig(BaseModel):
     def total_seq_len(self) -> int:
         """Positions the network sees: ``seq_len + puzzle_prefix_len`` (97 for paper Sudoku)."""
         return self.seq_len + self.puzzle_prefix_len
+
+    @property
+    def size_agnostic(self) -> bool:
+        """True for the mixers that run on other grid sizes than the training one."""
+        return self.mixer in ("peers", "conv")
 
     @property
     def head_dim(self) -> int:
@@ -280,6 +331,37 @@ PRESETS: dict[str, TRMConfig] = {
         n_latent_steps=2,
         n_improve_steps=2,
         max_supervision_steps=8,
+    ),
+    # Sudoku with attention over each cell's row, column and box only (no position table), so
+    # the same weights run on every box shape whose digits fit the vocabulary (N <= 9 here).
+    # Trained on hard 9x9 puzzles (minimal, carved, rated by backtracking guesses).
+    "sudoku-peers": TRMConfig(
+        vocab_size=11,
+        seq_len=81,
+        hidden_size=96,
+        num_heads=6,
+        mixer="peers",
+        box_rows=3,
+        box_cols=3,
+        puzzle_prefix_len=1,
+        n_latent_steps=3,
+        n_improve_steps=2,
+        max_supervision_steps=8,
+    ),
+    # Mazes with a 3x3 convolution mixer: local, so a network trained on a 15x15 canvas runs
+    # on any H x W, given more recursion (each block application moves information one cell).
+    "maze-conv": TRMConfig(
+        vocab_size=6,
+        seq_len=225,
+        hidden_size=64,
+        num_heads=4,
+        mixer="conv",
+        grid_height=15,
+        grid_width=15,
+        puzzle_prefix_len=1,
+        n_latent_steps=3,
+        n_improve_steps=2,
+        max_supervision_steps=16,
     ),
     # The paper's models: 5,028,866 / 6,828,034 / 6,822,914 trainable parameters.
     "trm-mlp-sudoku": TRMConfig(**_PAPER_SUDOKU, mixer="mlp", n_latent_steps=6, n_improve_steps=3),

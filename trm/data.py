@@ -4,6 +4,7 @@ batches, drawn from one ``np.random.Generator`` whose state a checkpoint can hol
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -12,9 +13,14 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tasks.augment import augment_maze, augment_sudoku_pair
-from tasks.encodings import MazeCodec, SudokuCodec, bfs_route
+from tasks.encodings import MazeCodec, SudokuCodec, bfs_distances, bfs_route
 from tasks.errors import ConfigError, InvalidTaskError, describe_validation_error
-from tasks.generators import generate_maze_hard, generate_perfect_maze, generate_puzzle
+from tasks.generators import (
+    generate_maze_hard,
+    generate_perfect_maze,
+    generate_puzzle,
+    generate_solution,
+)
 from tasks.maze import Cell, MazeTask
 from tasks.sudoku import MAX_SUDOKU_SIDE, SudokuGrid, SudokuTask
 
@@ -28,6 +34,8 @@ __all__ = [
     "TaskStream",
     "shortest_path",
     "make_eval_set",
+    "read_sudoku_pool",
+    "union_of_shortest_paths",
 ]
 
 
@@ -73,6 +81,31 @@ class SudokuData(_DataBase):
     augment: bool = Field(True, description="Apply a random Sudoku symmetry to every example.")
     pool_size: int | None = Field(None, ge=1, description="Draw from this many fixed puzzles.")
     pool_seed: int = Field(0, ge=0, description="Seed of the fixed pool (with pool_size).")
+    minimal: bool = Field(
+        False,
+        description="Carve every puzzle to minimal (unique, no given removable; ~30 ms per 9x9); "
+        "min/max_givens are then ignored.",
+    )
+    pool_path: str | None = Field(
+        None,
+        description="An .npz of generated puzzles (neurosym.hard_data.write_pool) to draw from "
+        "instead of generating; min/max_givens are then ignored.",
+    )
+    hard_fraction: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="pool_path: share of draws from puzzles needing > "
+        "hard_guesses backtracking guesses (the rest uniform over the pool).",
+    )
+    hard_guesses: int = Field(5, ge=0, description="pool_path: the 'hard' threshold in guesses.")
+    curriculum_steps: int = Field(
+        0,
+        ge=0,
+        description="pool_path: over these first optimiser steps, the extra givens put "
+        "back into a puzzle fall linearly from max_extra_givens to 0 (easy to hard).",
+    )
+    max_extra_givens: int = Field(0, ge=0, description="pool_path: see curriculum_steps.")
 
     @model_validator(mode="after")
     def _check(self) -> SudokuData:
@@ -89,6 +122,26 @@ class SudokuData(_DataBase):
     def codec(self) -> SudokuCodec:
         """The token codec of this box shape."""
         return SudokuCodec(box_rows=self.box_rows, box_cols=self.box_cols)
+
+
+def read_sudoku_pool(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Arrays ``puzzles``, ``solutions`` (``[n, N*N]``), ``guesses``, ``givens`` and ``box`` of a
+    pool file; loaded without unpickling.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing or lacks those arrays.
+    """
+    try:
+        with np.load(os.fspath(path), allow_pickle=False) as data:
+            pool = {key: np.asarray(data[key]) for key in data.files}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the Sudoku pool {os.fspath(path)!r}: {exc}") from exc
+    missing = {"puzzles", "solutions", "guesses", "box"} - set(pool)
+    if missing:
+        raise ConfigError(f"Sudoku pool {os.fspath(path)!r} lacks {sorted(missing)}")
+    return pool
 
 
 class MazeData(_DataBase):
@@ -108,7 +161,18 @@ class MazeData(_DataBase):
     kind: Literal["maze"] = "maze"
     height: int = Field(15, ge=1, description="Canvas rows (and maze rows).")
     width: int = Field(15, ge=1, description="Canvas columns (and maze columns).")
-    maze: Literal["perfect", "hard"] = Field("perfect", description="Generator to draw from.")
+    maze: Literal["perfect", "hard", "mixed"] = Field(
+        "perfect",
+        description="Generator to draw from; 'mixed': a size drawn from min_size..height (odd), "
+        "a perfect maze or, with probability loop_prob, one with loops, at the canvas top-left.",
+    )
+    min_size: int = Field(5, ge=2, description="'mixed' only: the smallest maze side.")
+    loop_prob: float = Field(0.5, ge=0, le=1, description="'mixed' only: share with loops.")
+    label: Literal["path", "union"] = Field(
+        "path",
+        description="'path': one shortest path (BFS order breaks ties); 'union': every cell on "
+        "some shortest path (one right label even when several shortest paths exist).",
+    )
     min_path_length: int = Field(0, ge=0, description="'hard' only: shortest path must exceed.")
     augment: bool = Field(True, description="Apply one of the 8 square symmetries per example.")
     pool_size: int | None = Field(None, ge=1, description="Draw from this many fixed mazes.")
@@ -117,6 +181,11 @@ class MazeData(_DataBase):
     @model_validator(mode="after")
     def _check(self) -> MazeData:
         square = self.height == self.width
+        if self.maze == "mixed" and (not square or self.min_size > self.height):
+            raise ValueError(
+                f"'mixed' mazes need a square canvas of side >= min_size, got "
+                f"{self.height}x{self.width} with min_size {self.min_size}"
+            )
         if self.maze == "hard" and not square:
             raise ValueError(f"'hard' mazes are square, got {self.height}x{self.width}")
         if self.augment and not square:
@@ -188,6 +257,40 @@ def shortest_path(task: MazeTask) -> list[Cell]:
     if path[-1] not in set(task.goals):
         raise InvalidTaskError("no goal is reachable from the start")
     return path
+
+
+def union_of_shortest_paths(task: MazeTask) -> list[Cell]:
+    """Every cell on some shortest start-to-goal path, row-major: the one right label of a maze
+    whatever its number of shortest paths.
+
+    Raises
+    ------
+    InvalidTaskError
+        When no goal is reachable from the start.
+
+    Examples
+    --------
+    >>> union_of_shortest_paths(MazeTask.parse("S..\\n...\\n..G"))[:3]
+    [(0, 0), (0, 1), (0, 2)]
+    >>> len(union_of_shortest_paths(MazeTask.parse("S..\\n...\\n..G")))
+    9
+    """
+    free = np.array([[ch == "." for ch in row] for row in task.rows])
+    from_start = bfs_distances(free | _endpoint_mask(task), [task.start])
+    to_goal = bfs_distances(free | _endpoint_mask(task), list(task.goals))
+    length = to_goal[task.start]
+    if length < 0:
+        raise InvalidTaskError("no goal is reachable from the start")
+    on = (from_start >= 0) & (to_goal >= 0) & (from_start + to_goal == length)
+    rows, cols = np.nonzero(on)
+    return list(zip(rows.tolist(), cols.tolist(), strict=True))
+
+
+def _endpoint_mask(task: MazeTask) -> np.ndarray:
+    mask = np.zeros((task.height, task.width), dtype=bool)
+    for cell in (task.start, *task.goals):
+        mask[cell] = True
+    return mask
 
 
 def _other_solution(task: SudokuTask, solution: SudokuGrid) -> list[list[int]] | None:
@@ -291,7 +394,20 @@ class TaskStream:
         self.config = data_config(config)
         self.codec = self.config.codec()
         self.rng = rng
+        self.step = 0  # the trainer's optimiser step, for curricula (set_step)
         self._pool: list[tuple[Any, Any]] | None = None
+        self._file: dict[str, np.ndarray] | None = None
+        self._hard: np.ndarray | None = None
+        cfg = self.config
+        if isinstance(cfg, SudokuData) and cfg.pool_path is not None:
+            self._file = read_sudoku_pool(cfg.pool_path)
+            box = tuple(int(v) for v in self._file["box"])
+            if box != (cfg.box_rows, cfg.box_cols):
+                raise ConfigError(
+                    f"pool {cfg.pool_path!r} holds {box[0]}x{box[1]} boxes, the data config "
+                    f"{cfg.box_rows}x{cfg.box_cols}"
+                )
+            self._hard = np.flatnonzero(self._file["guesses"] > cfg.hard_guesses)
         if self.config.pool_size is not None:
             pool_rng = np.random.default_rng(self.config.pool_seed)
             self._pool = [self._generate(pool_rng) for _ in range(self.config.pool_size)]
@@ -301,9 +417,50 @@ class TaskStream:
         """The fixed ``(task, solution)`` pool (with ``pool_size``), else None."""
         return None if self._pool is None else list(self._pool)
 
+    def set_step(self, step: int) -> None:
+        """Tell the stream the trainer's optimiser step (drives ``curriculum_steps``)."""
+        self.step = int(step)
+
+    def _from_file(self, rng: np.random.Generator) -> tuple[SudokuTask, SudokuGrid]:
+        cfg, pool = self.config, self._file
+        assert isinstance(cfg, SudokuData) and pool is not None  # noqa: S101 (internal)
+        # Always draw the same numbers, so the stream's position depends on nothing else.
+        hard_draw = rng.random() < cfg.hard_fraction
+        u_any, u_hard, u_extra = rng.random(3)
+        n_pool = len(pool["puzzles"])
+        if hard_draw and self._hard is not None and len(self._hard):
+            index = int(self._hard[int(u_hard * len(self._hard))])
+        else:
+            index = int(u_any * n_pool)
+        side = cfg.box_rows * cfg.box_cols
+        puzzle = pool["puzzles"][index].astype(np.int64).copy()
+        solution = pool["solutions"][index].astype(np.int64)
+        order = rng.permutation(side * side)
+        if cfg.curriculum_steps and cfg.max_extra_givens:
+            left = max(0.0, 1.0 - self.step / cfg.curriculum_steps)
+            extra = int(u_extra * (round(cfg.max_extra_givens * left) + 1))
+            blanks = [i for i in order.tolist() if puzzle[i] == 0][:extra]
+            puzzle[blanks] = solution[blanks]
+        grid = tuple(tuple(int(v) for v in puzzle[r * side : (r + 1) * side]) for r in range(side))
+        sol = tuple(tuple(int(v) for v in solution[r * side : (r + 1) * side]) for r in range(side))
+        return SudokuTask(box_rows=cfg.box_rows, box_cols=cfg.box_cols, grid=grid), sol
+
     def _generate(self, rng: np.random.Generator) -> tuple[Any, Any]:
         cfg = self.config
         if isinstance(cfg, SudokuData):
+            if self._file is not None:
+                return self._from_file(rng)
+            if cfg.minimal:
+                solution = generate_solution(cfg.box_rows, cfg.box_cols, rng=rng)
+                task, _ = generate_puzzle(
+                    cfg.box_rows,
+                    cfg.box_cols,
+                    solution=solution,
+                    is_unique=lambda t: _other_solution(t, solution) is None,
+                    minimal=True,
+                    rng=rng,
+                )
+                return task, solution
             givens = int(rng.integers(cfg.min_givens, cfg.max_givens + 1))
             task, solution = generate_puzzle(cfg.box_rows, cfg.box_cols, n_givens=givens, rng=rng)
             if cfg.unique:
@@ -311,8 +468,17 @@ class TaskStream:
             return task, solution
         if cfg.maze == "perfect":
             task = generate_perfect_maze(cfg.height, cfg.width, rng=rng)
-        else:
+        elif cfg.maze == "hard":
             task = generate_maze_hard(size=cfg.height, min_path_length=cfg.min_path_length, rng=rng)
+        else:
+            size = int(rng.integers(cfg.min_size, cfg.height + 1))
+            loops = rng.random() < cfg.loop_prob
+            if loops:
+                task = generate_maze_hard(size=size, min_path_length=0, rng=rng)
+            else:
+                task = generate_perfect_maze(size, size, rng=rng)
+        if cfg.label == "union":
+            return task, union_of_shortest_paths(task)
         return task, shortest_path(task)
 
     def next_example(self) -> Example:
@@ -383,7 +549,11 @@ def make_eval_set(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be an int >= 0, got {seed!r}")
     base = data_config(config).model_dump()
-    cfg = data_config({**base, "augment": False, "pool_size": None, **overrides})
+    fresh: dict[str, Any] = {"augment": False, "pool_size": None}
+    if base.get("pool_path") is not None:
+        # Never score on the training pool: fresh minimal puzzles from the evaluation seed.
+        fresh.update(pool_path=None, minimal=True)
+    cfg = data_config({**base, **fresh, **overrides})
     stream = TaskStream(cfg, np.random.default_rng(seed))
     examples = stream.next_examples(n)
     labels = (

@@ -5,6 +5,7 @@ evaluate accuracy (exact, valid, per cell) with halting and with every supervisi
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,15 +16,35 @@ import torch
 from torch import Tensor
 
 from tasks.encodings import MazeCodec, SudokuCodec, codec_from_spec
-from tasks.errors import CheckpointError, ConfigError, InvalidTaskError
+from tasks.errors import CheckpointError, ConfigError, InvalidTaskError, UnsupportedTaskError
 from tasks.maze import Cell, MazeTask
 from tasks.sudoku import SudokuGrid, SudokuTask
 from tasks.verify import verify
 from trm.checkpoint import load_checkpoint, strip_prefix
 from trm.config import TRMConfig
-from trm.model import TRM
+from trm.model import TRM, Geometry
 
-__all__ = ["LoadedModel", "TraceStep", "Prediction", "load_model", "predict", "evaluate"]
+__all__ = [
+    "LoadedModel",
+    "TraceStep",
+    "Candidate",
+    "Prediction",
+    "SELECTION_RULES",
+    "MAX_TEST_STEPS",
+    "MAX_TRAJECTORIES",
+    "load_model",
+    "codec_for",
+    "predict",
+    "evaluate",
+]
+
+#: How one answer is chosen among K trajectories: the highest final halt probability, the
+#: first trajectory to halt (fewest steps, then the higher halt probability), or the most
+#: frequent answer (ties: the higher mean halt probability).
+SELECTION_RULES = ("halt", "first", "vote")
+#: Upper bounds of the test-time knobs (a typo like 1e9 steps fails fast instead of hanging).
+MAX_TEST_STEPS = 4096
+MAX_TRAJECTORIES = 256
 
 Codec = SudokuCodec | MazeCodec
 Answer = SudokuGrid | list[Cell]
@@ -55,12 +76,25 @@ class TraceStep:
 
 
 @dataclass(slots=True)
+class Candidate:
+    """One trajectory's answer: its tokens, decoded answer, steps run and final halt prob.
+    Trajectory 0 runs without noise (the deterministic answer)."""
+
+    answer: Answer
+    tokens: np.ndarray
+    confidence: np.ndarray
+    steps: int
+    halt_prob: float
+
+
+@dataclass(slots=True)
 class Prediction:
     """The model's answer for one task.
 
     ``confidence`` is the largest softmax probability at each cell (shape of the Sudoku grid,
     or of the maze), ``steps`` the supervision steps used, ``halt_prob`` the halt head's
-    probability at the last of them.
+    probability at the last of them. With several trajectories these describe the selected
+    one, ``candidates`` lists all of them (trajectory order) and ``selected`` is its index.
     """
 
     answer: Answer
@@ -69,6 +103,8 @@ class Prediction:
     steps: int
     halt_prob: float
     trace: list[TraceStep] | None = field(default=None)
+    candidates: list[Candidate] = field(default_factory=list)
+    selected: int = 0
 
 
 def load_model(
@@ -126,19 +162,103 @@ def load_model(
     return LoadedModel(model=model, config=config, codec=codec, meta=meta)
 
 
-def _resolve(model: TRM | LoadedModel, codec: Codec | None) -> tuple[TRM, Codec]:
+def _resolve(model: TRM | LoadedModel, codec: Codec | None) -> tuple[TRM, Codec | None]:
+    """The bare network and the codec to use (None: one per task, for size-agnostic models)."""
     if isinstance(model, LoadedModel):
-        return model.model, codec if codec is not None else model.codec
-    if not isinstance(model, TRM):
+        net = model.model
+        if codec is None and not net.config.size_agnostic:
+            codec = model.codec
+    elif isinstance(model, TRM):
+        net = model
+        if codec is None and not net.config.size_agnostic:
+            raise ConfigError("a bare TRM needs its codec")
+    else:
         raise ConfigError(f"model must be a TRM or LoadedModel, got {type(model).__name__}")
-    if codec is None:
-        raise ConfigError("a bare TRM needs its codec")
-    if (codec.vocab_size, codec.seq_len) != (model.config.vocab_size, model.config.seq_len):
+    if codec is not None:
+        _check_codec(net, codec)
+    return net, codec
+
+
+def _check_codec(net: TRM, codec: Codec) -> None:
+    cfg = net.config
+    if cfg.size_agnostic:
+        if codec.vocab_size > cfg.vocab_size:
+            raise UnsupportedTaskError(
+                f"this model's vocabulary has {cfg.vocab_size} tokens; a {_describe(codec)} "
+                f"needs {codec.vocab_size}"
+            )
+        return
+    if (codec.vocab_size, codec.seq_len) != (cfg.vocab_size, cfg.seq_len):
         raise ConfigError(
             f"codec (vocab {codec.vocab_size}, seq {codec.seq_len}) does not fit the model "
-            f"(vocab {model.config.vocab_size}, seq {model.config.seq_len})"
+            f"(vocab {cfg.vocab_size}, seq {cfg.seq_len})"
         )
-    return model, codec
+
+
+def _describe(codec: Codec) -> str:
+    if isinstance(codec, SudokuCodec):
+        return f"{codec.size}x{codec.size} Sudoku"
+    return f"{codec.height}x{codec.width} maze canvas"
+
+
+def codec_for(model: TRM | LoadedModel, task: SudokuTask | MazeTask) -> Codec:
+    """The codec that runs ``task`` through ``model``: the checkpoint's own for the paper's
+    fixed-size mixers, the task's exact size for the size-agnostic ones (``peers``, ``conv``).
+
+    Raises
+    ------
+    UnsupportedTaskError
+        When the model cannot run the task (another kind, a size it was not built for, or more
+        digits than its vocabulary), naming what it covers.
+
+    Examples
+    --------
+    >>> from trm.config import preset
+    >>> net = TRM(preset("maze-conv", hidden_size=8))
+    >>> codec_for(net, MazeTask.parse("S.#\\n#.G")).seq_len
+    6
+    """
+    net = model.model if isinstance(model, LoadedModel) else model
+    if not isinstance(net, TRM):
+        raise ConfigError(f"model must be a TRM or LoadedModel, got {type(model).__name__}")
+    cfg = net.config
+    kind = "sudoku" if cfg.mixer == "peers" else "maze" if cfg.mixer == "conv" else None
+    if isinstance(model, LoadedModel):
+        kind = model.kind
+    task_kind = "sudoku" if isinstance(task, SudokuTask) else "maze"
+    if not isinstance(task, SudokuTask | MazeTask):
+        raise UnsupportedTaskError(f"expected a SudokuTask or MazeTask, got {type(task).__name__}")
+    if kind is not None and kind != task_kind:
+        raise UnsupportedTaskError(f"this model answers {kind} tasks, not {task_kind} tasks")
+    if not cfg.size_agnostic:
+        if not isinstance(model, LoadedModel):
+            raise ConfigError("a bare TRM with a fixed-size mixer needs its codec")
+        codec = model.codec
+        try:
+            codec._check_task(task)  # noqa: SLF001 (same project)
+        except InvalidTaskError as exc:
+            raise UnsupportedTaskError(f"this model covers a {_describe(codec)}: {exc}") from None
+        if isinstance(codec, SudokuCodec) and (task.box_rows, task.box_cols) != (
+            codec.box_rows,
+            codec.box_cols,
+        ):
+            raise UnsupportedTaskError(
+                f"this model covers {codec.box_rows}x{codec.box_cols}-box Sudoku only"
+            )
+        return codec
+    codec = SudokuCodec.for_task(task) if isinstance(task, SudokuTask) else MazeCodec.for_task(task)
+    if codec.vocab_size > cfg.vocab_size:
+        raise UnsupportedTaskError(
+            f"this model's vocabulary covers Sudoku up to {cfg.vocab_size - 2} digits; a "
+            f"{codec.size}x{codec.size} grid needs {codec.size}"
+        )
+    return codec
+
+
+def _geometry(codec: Codec) -> Geometry:
+    if isinstance(codec, SudokuCodec):
+        return Geometry(codec.size, codec.size, codec.box_rows, codec.box_cols)
+    return Geometry(codec.height, codec.width)
 
 
 def _encode(codec: Codec, tasks: Sequence[SudokuTask | MazeTask]) -> np.ndarray:
@@ -168,9 +288,32 @@ def _check_steps(model: TRM, max_steps: int | None) -> int:
     limit = model.config.max_supervision_steps
     if max_steps is None:
         return limit
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise ConfigError(f"max_steps must be an int >= 1, got {max_steps!r}")
+    if (
+        isinstance(max_steps, bool)
+        or not isinstance(max_steps, int)
+        or not 1 <= max_steps <= MAX_TEST_STEPS
+    ):
+        raise ConfigError(
+            f"max_steps must be an int in 1..{MAX_TEST_STEPS} (the model was trained with "
+            f"{limit}), got {max_steps!r}"
+        )
     return max_steps
+
+
+def _check_trajectories(trajectories: int, noise: float, select: str) -> tuple[int, float]:
+    if (
+        isinstance(trajectories, bool)
+        or not isinstance(trajectories, int)
+        or not 1 <= trajectories <= MAX_TRAJECTORIES
+    ):
+        raise ConfigError(
+            f"trajectories must be an int in 1..{MAX_TRAJECTORIES}, got {trajectories!r}"
+        )
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 10:
+        raise ConfigError(f"noise must be a number in [0, 10], got {noise!r}")
+    if select not in SELECTION_RULES:
+        raise ConfigError(f"select must be one of {SELECTION_RULES}, got {select!r}")
+    return trajectories, float(noise)
 
 
 def _check_batch_size(batch_size: int) -> None:
@@ -188,21 +331,42 @@ def _check_threshold(threshold: float) -> float:
 
 @torch.inference_mode()
 def _run_batch(
-    model: TRM, inputs: Tensor, steps: int, halt: bool, threshold: float = 0.5
+    model: TRM,
+    inputs: Tensor,
+    steps: int,
+    halt: bool,
+    threshold: float = 0.5,
+    *,
+    geometry: Geometry | None = None,
+    vocab: int | None = None,
+    noise: Tensor | None = None,
+    generator: torch.Generator | None = None,
 ) -> Iterator[tuple[Tensor, Tensor, Tensor, Tensor]]:
     """Yield per step ``(rows, tokens, confidence, halt_prob)`` for the rows still running.
 
     ``rows`` indexes ``inputs``; a row that halts (halt prob > ``threshold``, with ``halt``) is
-    yielded one last time at that step and not run again, so its answer is frozen.
+    yielded one last time at that step and not run again, so its answer is frozen. ``vocab``
+    limits the answer to the codec's tokens (a size-agnostic model may know more); ``noise``
+    is each row's latent noise scale ([B]), drawn from ``generator``.
     """
     device = model.y_init.device
     inputs = inputs.to(device)
     rows = torch.arange(inputs.shape[0], device=device)
-    carry = model.initial_carry(inputs.shape[0], device)
+    carry = model.initial_carry(inputs.shape[0], device, geometry=geometry)
+    scale = None if noise is None else noise.to(device)
     for step in range(1, steps + 1):
         with _autocast(device):
-            carry, logits, halt_logits = model(inputs, carry)
-        probs = torch.softmax(logits.float(), dim=-1)
+            carry, logits, halt_logits = model(
+                inputs,
+                carry,
+                geometry=geometry,
+                latent_noise=0.0 if scale is None else scale[:, None, None],
+                generator=generator,
+            )
+        logits = logits.float()
+        if vocab is not None and vocab < logits.shape[-1]:
+            logits = logits[..., :vocab]
+        probs = torch.softmax(logits, dim=-1)
         confidence, tokens = probs.max(dim=-1)
         halt_prob = torch.sigmoid(halt_logits.float())
         yield rows, tokens, confidence, halt_prob
@@ -215,6 +379,39 @@ def _run_batch(
             if not bool(keep.all()):
                 rows, inputs = rows[keep], inputs[keep]
                 carry.y, carry.z = carry.y[keep], carry.z[keep]
+                if scale is not None:
+                    scale = scale[keep]
+
+
+def _groups(
+    net: TRM, codec: Codec | None, tasks: Sequence[SudokuTask | MazeTask]
+) -> list[tuple[Codec, list[int]]]:
+    """Task indices grouped by the codec that runs them (one group for fixed-size models)."""
+    if codec is not None:
+        return [(codec, list(range(len(tasks))))]
+    groups: dict[str, tuple[Codec, list[int]]] = {}
+    for i, task in enumerate(tasks):
+        c = codec_for(net, task)
+        key = json.dumps(c.spec(), sort_keys=True)
+        groups.setdefault(key, (c, []))[1].append(i)
+    return list(groups.values())
+
+
+def _select(cands: list[Candidate], rule: str) -> int:
+    """Index of the chosen trajectory under ``rule`` (see :data:`SELECTION_RULES`)."""
+    if rule == "halt":
+        return max(range(len(cands)), key=lambda k: (cands[k].halt_prob, -k))
+    if rule == "first":
+        return min(range(len(cands)), key=lambda k: (cands[k].steps, -cands[k].halt_prob, k))
+    votes: dict[bytes, list[int]] = {}
+    for k, cand in enumerate(cands):
+        votes.setdefault(cand.tokens.tobytes(), []).append(k)
+
+    def rank(members: list[int]) -> tuple[int, float, int]:
+        mean_halt = float(np.mean([cands[k].halt_prob for k in members]))
+        return (len(members), mean_halt, -members[0])
+
+    return max(votes.values(), key=rank)[0]
 
 
 def predict(
@@ -227,30 +424,50 @@ def predict(
     trace: bool = False,
     batch_size: int = 256,
     halt_threshold: float = 0.5,
+    trajectories: int = 1,
+    noise: float = 0.0,
+    select: str = "halt",
+    seed: int = 0,
 ) -> list[Prediction]:
     """Answer every task with per-sample halting, in batches, without gradients.
 
     Each sample runs supervision steps until its halt probability ``sigmoid(halt_logit)``
     exceeds ``halt_threshold`` (0.5, the reference's rule, by default), or ``max_steps``
-    (default ``N_sup``) is reached; halted samples keep their answer while the rest of the batch
-    continues. With ``halt=False`` every sample runs all
-    ``max_steps`` steps (the reference's evaluation).
+    (default ``N_sup``; any depth up to :data:`MAX_TEST_STEPS`, far past the trained one) is
+    reached; halted samples keep their answer while the rest of the batch continues. With
+    ``halt=False`` every sample runs all ``max_steps`` steps (the reference's evaluation).
+
+    **Stochastic trajectories.** With ``trajectories=K`` each task runs K times in the same
+    batch; trajectory 0 without noise, the others with Gaussian noise of std ``noise`` added
+    to the latent z after every latent recursion (seeded by ``seed``). Each trajectory halts
+    on its own; ``select`` picks the answer: ``"halt"`` the highest final halt probability,
+    ``"first"`` the first to halt, ``"vote"`` the most frequent answer. All K answers are in
+    :attr:`Prediction.candidates` (the hybrid keeps the first that ``verify`` accepts).
 
     Parameters
     ----------
     model : TRM or LoadedModel
     codec : SudokuCodec or MazeCodec, optional
-        Needed with a bare TRM; a LoadedModel brings its own.
+        Needed with a bare fixed-size TRM; a LoadedModel brings its own, and a size-agnostic
+        model (``peers``, ``conv`` mixer) gets each task's own size when it is None.
     tasks : sequence of SudokuTask or MazeTask
-        Of the codec's shape.
     max_steps : int, optional
     halt : bool
     trace : bool
-        Also record, for every step a sample ran, its decoded answer and halt probability.
+        Also record, for every step a sample ran, its decoded answer and halt probability
+        (of the selected trajectory).
     batch_size : int
+        Tasks per batch (each brings its K trajectories).
     halt_threshold : float
         In ``[0, 1)``. A higher threshold stops later and more safely: on the shipped 9x9
         model 0.9 keeps 5.8 points of exact accuracy that 0.5 loses (see the model card).
+    trajectories : int
+        K, in ``1..MAX_TRAJECTORIES``.
+    noise : float
+        Latent noise std for trajectories 1..K-1, in ``[0, 10]``.
+    select : {"halt", "first", "vote"}
+    seed : int
+        Seeds the noise.
 
     Returns
     -------
@@ -261,6 +478,8 @@ def predict(
     ------
     InvalidTaskError
         For a task that does not fit the codec.
+    UnsupportedTaskError
+        For a task a size-agnostic model cannot run (another kind, too many digits).
     ConfigError
         For bad options or a codec that does not fit the model.
 
@@ -274,44 +493,95 @@ def predict(
     >>> [p] = predict(model, codec, [task], trace=True)
     >>> p.steps, len(p.trace), p.confidence.shape  # an untrained halt head never halts
     (4, 4, (6, 6))
+    >>> [p] = predict(model, codec, [task], trajectories=4, noise=0.5, select="vote")
+    >>> len(p.candidates), 0 <= p.selected < 4
+    (4, True)
     """
     net, codec = _resolve(model, codec)
     steps = _check_steps(net, max_steps)
     _check_batch_size(batch_size)
     threshold = _check_threshold(halt_threshold)
+    k, noise = _check_trajectories(trajectories, noise, select)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be an int >= 0, got {seed!r}")
     tasks = list(tasks)
-    inputs_np = _encode(codec, tasks)
     out: list[Prediction | None] = [None] * len(tasks)
-    traces: list[list[TraceStep]] = [[] for _ in tasks]
-    for start in range(0, len(tasks), batch_size):
-        inputs = torch.from_numpy(inputs_np[start : start + batch_size])
-        last: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
-        for step, (rows, tokens, confidence, halt_prob) in enumerate(
-            _run_batch(net, inputs, steps, halt, threshold), start=1
-        ):
-            rows_l = rows.tolist()
-            tokens_np, conf_np = tokens.cpu().numpy(), confidence.cpu().numpy()
-            probs = halt_prob.cpu().tolist()
-            for j, row in enumerate(rows_l):
-                last[row] = (tokens_np[j], conf_np[j], probs[j], step)
+    device = net.y_init.device
+    generator = torch.Generator(device=device).manual_seed(seed) if k > 1 and noise > 0 else None
+    for group_codec, members in _groups(net, codec, tasks):
+        group_tasks = [tasks[i] for i in members]
+        geometry = _geometry(group_codec) if net.config.size_agnostic else None
+        vocab = group_codec.vocab_size
+        inputs_np = _encode(group_codec, group_tasks)
+        for start in range(0, len(members), batch_size):
+            chunk = inputs_np[start : start + batch_size]
+            size = chunk.shape[0]
+            # Row t*size + j is trajectory t of task j; trajectory 0 runs without noise.
+            inputs = torch.from_numpy(np.tile(chunk, (k, 1)))
+            scale = None
+            if generator is not None:
+                scale = torch.full((k * size,), noise)
+                scale[:size] = 0.0
+            last: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
+            steps_log: dict[int, list[tuple[np.ndarray, float]]] = {}
+            for step, (rows, tokens, confidence, halt_prob) in enumerate(
+                _run_batch(
+                    net,
+                    inputs,
+                    steps,
+                    halt,
+                    threshold,
+                    geometry=geometry,
+                    vocab=vocab,
+                    noise=scale,
+                    generator=generator,
+                ),
+                start=1,
+            ):
+                tokens_np, conf_np = tokens.cpu().numpy(), confidence.cpu().numpy()
+                probs = halt_prob.cpu().tolist()
+                for j, row in enumerate(rows.tolist()):
+                    last[row] = (tokens_np[j], conf_np[j], probs[j], step)
+                    if trace:
+                        steps_log.setdefault(row, []).append(
+                            (tokens_np[j].astype(np.int64), probs[j])
+                        )
+            for j in range(size):
+                i = members[start + j]
+                task = tasks[i]
+                h, w = _grid_shape(group_codec, task)
+                cands = []
+                for t in range(k):
+                    tok, conf, prob, used = last[t * size + j]
+                    if isinstance(group_codec, MazeCodec):
+                        conf = conf.reshape(group_codec.height, group_codec.width)[:h, :w]
+                    cands.append(
+                        Candidate(
+                            answer=_decode(group_codec, tok, task),
+                            tokens=tok.astype(np.int64),
+                            confidence=np.asarray(conf, dtype=np.float32).reshape(h, w),
+                            steps=used,
+                            halt_prob=prob,
+                        )
+                    )
+                chosen = _select(cands, select) if k > 1 else 0
+                best = cands[chosen]
+                step_trace = None
                 if trace:
-                    i = start + row
-                    step_tokens = tokens_np[j].astype(np.int64)
-                    answer = _decode(codec, step_tokens, tasks[i])
-                    traces[i].append(TraceStep(answer, probs[j], step_tokens))
-        for row, (tok, conf, prob, used) in last.items():
-            i = start + row
-            h, w = _grid_shape(codec, tasks[i])
-            if isinstance(codec, MazeCodec):
-                conf = conf.reshape(codec.height, codec.width)[:h, :w]
-            out[i] = Prediction(
-                answer=_decode(codec, tok, tasks[i]),
-                tokens=tok.astype(np.int64),
-                confidence=np.asarray(conf, dtype=np.float32).reshape(h, w),
-                steps=used,
-                halt_prob=prob,
-                trace=traces[i] if trace else None,
-            )
+                    step_trace = [
+                        TraceStep(_decode(group_codec, tok, task), prob, tok)
+                        for tok, prob in steps_log[chosen * size + j]
+                    ]
+                out[i] = Prediction(
+                    answer=best.answer,
+                    tokens=best.tokens,
+                    confidence=best.confidence,
+                    steps=best.steps,
+                    halt_prob=best.halt_prob,
+                    trace=step_trace,
+                    candidates=cands,
+                    selected=chosen,
+                )
     return out  # type: ignore[return-value]
 
 
@@ -375,6 +645,18 @@ def evaluate(
     (4, 4.0, True)
     """
     net, codec = _resolve(model, codec)
+    if codec is None:  # a size-agnostic model: the tasks' own size, one size per call
+        groups = _groups(net, None, list(tasks))
+        if len(groups) > 1:
+            raise ConfigError(
+                f"evaluate takes tasks of one size at a time; got {len(groups)} sizes"
+            )
+        codec = (
+            groups[0][0] if groups else (model.codec if isinstance(model, LoadedModel) else None)
+        )
+        if codec is None:
+            raise ConfigError("a bare TRM needs its codec")
+    geometry = _geometry(codec) if net.config.size_agnostic else None
     steps = _check_steps(net, max_steps)
     _check_batch_size(batch_size)
     threshold = _check_threshold(halt_threshold)
@@ -392,7 +674,8 @@ def evaluate(
         size = inputs.shape[0]
         done = np.zeros(size, dtype=bool)
         for step, (_, tokens, _, halt_prob) in enumerate(
-            _run_batch(net, inputs, steps, halt=False), start=1
+            _run_batch(net, inputs, steps, halt=False, geometry=geometry, vocab=codec.vocab_size),
+            start=1,
         ):
             tok = tokens.cpu().numpy()
             stop = (halt_prob.cpu().numpy() > threshold) | (step == steps)

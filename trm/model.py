@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from tasks.errors import ConfigError, InvalidTaskError
 from trm.config import TRMConfig, swiglu_hidden_size
 
-__all__ = ["Carry", "TRM", "count_parameters"]
+__all__ = ["Carry", "Geometry", "TRM", "count_parameters", "peer_mask"]
 
 # Standard deviation of a unit normal cut at +-2 sigma. Dividing by it makes a truncated normal
 # have the std asked for (the JAX/LeCun convention the reference uses).
@@ -87,6 +87,92 @@ class Attention(nn.Module):
         return self.out(y.transpose(1, 2).reshape(batch, length, width))
 
 
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """The grid a batch lives on: ``height x width`` cells (row-major tokens), and for Sudoku
+    the box shape. Size-agnostic mixers (``peers``, ``conv``) read it at every forward call.
+
+    Examples
+    --------
+    >>> Geometry(9, 9, 3, 3).seq_len
+    81
+    """
+
+    height: int
+    width: int
+    box_rows: int | None = None
+    box_cols: int | None = None
+
+    @property
+    def seq_len(self) -> int:
+        """Tokens of the grid, ``height * width``."""
+        return self.height * self.width
+
+
+def peer_mask(geometry: Geometry, prefix: int, num_heads: int) -> Tensor:
+    """Boolean attention mask [num_heads, L, L] (L = prefix + cells) for the ``peers`` mixer.
+
+    Heads ``0 .. H/3-1`` see the cell's row, the next third its column, the last third its box
+    (each cell is its own peer); prefix slots see every position and every cell sees them.
+
+    Examples
+    --------
+    >>> m = peer_mask(Geometry(4, 4, 2, 2), prefix=1, num_heads=3)
+    >>> m.shape, int(m[0, 1].sum()), int(m[2, 1].sum())  # row: 4 cells + prefix; box: 4 + 1
+    (torch.Size([3, 17, 17]), 5, 5)
+    """
+    if geometry.box_rows is None or geometry.box_cols is None:
+        raise ConfigError("the peers mixer needs a Sudoku geometry with a box shape")
+    n, br, bc = geometry.height, geometry.box_rows, geometry.box_cols
+    cell = torch.arange(n * n)
+    row, col = cell // n, cell % n
+    box = (row // br) * (n // bc) + col // bc
+    groups = [key[:, None] == key[None, :] for key in (row, col, box)]  # each [N*N, N*N]
+    length = prefix + n * n
+    masks = torch.ones(3, length, length, dtype=torch.bool)
+    for g, same in enumerate(groups):
+        masks[g, prefix:, prefix:] = same
+    return masks.repeat_interleave(num_heads // 3, dim=0)
+
+
+class PeerAttention(nn.Module):
+    """Self-attention restricted by a peer mask (no positional encoding): permutation-
+    equivariant within the Sudoku constraint structure, so it runs on any box shape."""
+
+    def __init__(self, config: TRMConfig) -> None:
+        super().__init__()
+        self.num_heads = config.num_heads
+        self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size, bias=False)
+        self.out = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        batch, length, width = x.shape
+        qkv = self.qkv(x).view(batch, length, 3, self.num_heads, width // self.num_heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.out(y.transpose(1, 2).reshape(batch, length, width))
+
+
+class ConvMixer(nn.Module):
+    """A 3x3 convolution over the grid cells (zero padding at the edges); each prefix slot gets
+    a linear map of the mean over cells. Local, so it runs on any ``height x width``."""
+
+    def __init__(self, config: TRMConfig) -> None:
+        super().__init__()
+        width = config.hidden_size
+        self.prefix = config.puzzle_prefix_len
+        self.conv = nn.Conv2d(width, width, kernel_size=3, padding=1, bias=False)
+        self.pool = nn.Linear(width, width, bias=False)
+
+    def forward(self, x: Tensor, geometry: Geometry) -> Tensor:
+        batch, _, width = x.shape
+        cells = x[:, self.prefix :]  # [B, H*W, D]
+        grid = cells.transpose(1, 2).reshape(batch, width, geometry.height, geometry.width)
+        mixed = self.conv(grid).flatten(2).transpose(1, 2)  # [B, H*W, D]
+        pooled = self.pool(cells.mean(dim=1, keepdim=True)).expand(-1, self.prefix, -1)
+        return torch.cat((pooled, mixed), dim=1)
+
+
 class Block(nn.Module):
     """Post-norm block: h = norm(h + mix(h)); h = norm(h + swiglu(h))."""
 
@@ -98,17 +184,23 @@ class Block(nn.Module):
             # A SwiGLU across positions: each output position is a learned function of all input
             # positions, so the mixer is position-aware and needs no positional encoding.
             self.mixer: nn.Module = SwiGLU(config.total_seq_len, config.expansion)
-        else:
+        elif config.mixer == "attention":
             self.mixer = Attention(config)
+        elif config.mixer == "peers":
+            self.mixer = PeerAttention(config)
+        else:
+            self.mixer = ConvMixer(config)
         self.mlp = SwiGLU(config.hidden_size, config.expansion)
 
-    def forward(self, h: Tensor) -> Tensor:
+    def forward(self, h: Tensor, layout: object = None) -> Tensor:
         if self.mixer_kind == "mlp":
             h_t = h.transpose(1, 2)  # [B, D, L]
             # As in the reference, the norm runs while transposed: over positions, not channels.
             h = rms_norm(h_t + self.mixer(h_t), self.eps).transpose(1, 2)
-        else:
+        elif self.mixer_kind == "attention":
             h = rms_norm(h + self.mixer(h), self.eps)
+        else:  # peers: layout is the mask; conv: the geometry
+            h = rms_norm(h + self.mixer(h, layout), self.eps)
         return rms_norm(h + self.mlp(h), self.eps)
 
 
@@ -119,10 +211,10 @@ class ReasoningNet(nn.Module):
         super().__init__()
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.num_layers))
 
-    def forward(self, hidden: Tensor, injection: Tensor) -> Tensor:
+    def forward(self, hidden: Tensor, injection: Tensor, layout: object = None) -> Tensor:
         h = hidden + injection  # input injection by elementwise sum
         for block in self.blocks:
-            h = block(h)
+            h = block(h, layout)
         return h
 
 
@@ -189,6 +281,7 @@ class TRM(nn.Module):
         # and example. Persistent so a checkpoint reproduces the model exactly.
         self.register_buffer("y_init", _trunc_normal_(torch.empty(width), std=1.0))
         self.register_buffer("z_init", _trunc_normal_(torch.empty(width), std=1.0))
+        self._masks: dict[tuple[Geometry, torch.device], Tensor] = {}  # peers mixer, per grid
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -204,15 +297,75 @@ class TRM(nn.Module):
             self.q_head.bias.fill_(-5.0)
 
     # ------------------------------------------------------------------ state
-    def initial_carry(self, batch_size: int, device: torch.device | str | None = None) -> Carry:
+    @property
+    def geometry(self) -> Geometry:
+        """The training grid: what :meth:`forward` assumes when given no geometry."""
+        cfg = self.config
+        if cfg.grid_height is not None and cfg.grid_width is not None:
+            return Geometry(cfg.grid_height, cfg.grid_width, cfg.box_rows, cfg.box_cols)
+        if cfg.box_rows is not None and cfg.box_cols is not None:
+            side = cfg.box_rows * cfg.box_cols
+            return Geometry(side, side, cfg.box_rows, cfg.box_cols)
+        return Geometry(1, cfg.seq_len)  # the paper's mixers see a flat sequence
+
+    def check_geometry(self, geometry: Geometry | None) -> Geometry:
+        """``geometry`` (default: the training one), or :class:`ConfigError` when this model
+        cannot run on it: the paper's mixers run only at their trained sequence length, and the
+        ``peers`` mixer needs a box shape."""
+        if geometry is None:
+            return self.geometry
+        if not isinstance(geometry, Geometry):
+            raise ConfigError(f"geometry must be a Geometry, got {type(geometry).__name__}")
+        cfg = self.config
+        if geometry.height < 1 or geometry.width < 1:
+            raise ConfigError(f"geometry must be at least 1x1, got {geometry}")
+        if not cfg.size_agnostic and geometry.seq_len != cfg.seq_len:
+            raise ConfigError(
+                f"mixer {cfg.mixer!r} runs only on its trained {cfg.seq_len} tokens, got a "
+                f"{geometry.height}x{geometry.width} grid"
+            )
+        if cfg.mixer == "peers":
+            br, bc = geometry.box_rows, geometry.box_cols
+            if (
+                br is None
+                or bc is None
+                or br * bc != geometry.height
+                or geometry.height != (geometry.width)
+            ):
+                raise ConfigError(
+                    f"mixer 'peers' needs a Sudoku geometry (N x N, box), got {geometry}"
+                )
+        return geometry
+
+    def _layout(self, geometry: Geometry, device: torch.device) -> object:
+        """What the mixer reads besides h: the peer mask, the geometry, or nothing."""
+        if self.config.mixer == "peers":
+            key = (geometry, device)
+            mask = self._masks.get(key)
+            if mask is None:
+                mask = peer_mask(geometry, self.config.puzzle_prefix_len, self.config.num_heads)
+                mask = self._masks[key] = mask.to(device)
+            return mask
+        if self.config.mixer == "conv":
+            return geometry
+        return None
+
+    def initial_carry(
+        self,
+        batch_size: int,
+        device: torch.device | str | None = None,
+        geometry: Geometry | None = None,
+    ) -> Carry:
         """A fresh carry: ``y_init`` and ``z_init`` at every position of ``batch_size`` examples.
 
-        ``device`` defaults to the model's. The tensors are materialised (not broadcast views),
-        so a trainer may reset some rows in place.
+        ``device`` defaults to the model's, ``geometry`` to the training grid. The tensors are
+        materialised (not broadcast views), so a trainer may reset some rows in place.
         """
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-        shape = (batch_size, self.config.total_seq_len, self.config.hidden_size)
+        geometry = self.check_geometry(geometry)
+        length = geometry.seq_len + self.config.puzzle_prefix_len
+        shape = (batch_size, length, self.config.hidden_size)
         device = self.y_init.device if device is None else device
         return Carry(
             y=self.y_init.to(device).expand(shape).clone(),
@@ -234,12 +387,14 @@ class TRM(nn.Module):
         x = torch.cat((task_vector[:, None].to(tokens.dtype), registers, tokens), dim=1)
         return self.embed_scale * x
 
-    def latent_recursion(self, x: Tensor, y: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+    def latent_recursion(
+        self, x: Tensor, y: Tensor, z: Tensor, layout: object = None
+    ) -> tuple[Tensor, Tensor]:
         """n updates z <- net(z, y + x), then one y <- net(y, z): x is absent from the y update,
         which is how one network tells its two jobs apart."""
         for _ in range(self.config.n_latent_steps):
-            z = self.net(z, y + x)
-        y = self.net(y, z)
+            z = self.net(z, y + x, layout)
+        y = self.net(y, z, layout)
         return y, z
 
     def readout(self, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -250,7 +405,14 @@ class TRM(nn.Module):
 
     # ------------------------------------------------------------------ one supervision step
     def forward(
-        self, inputs: Tensor, carry: Carry, puzzle_ids: Tensor | None = None
+        self,
+        inputs: Tensor,
+        carry: Carry,
+        puzzle_ids: Tensor | None = None,
+        *,
+        geometry: Geometry | None = None,
+        latent_noise: float | Tensor = 0.0,
+        generator: torch.Generator | None = None,
     ) -> tuple[Carry, Tensor, Tensor]:
         """One supervision step: T latent recursions, the last one with gradients.
 
@@ -262,6 +424,15 @@ class TRM(nn.Module):
             The state from :meth:`initial_carry` or from the previous step.
         puzzle_ids
             Rows of the puzzle-embedding table, integer tensor [B]; ``None`` means id 0 for all.
+        geometry
+            The grid of ``inputs`` (default: the training grid). Only the size-agnostic mixers
+            (``peers``, ``conv``) accept another size.
+        latent_noise
+            Standard deviation of Gaussian noise added to z after each of the T latent
+            recursions (stochastic trajectories at inference; 0 = deterministic); a tensor
+            broadcastable to z ([B, 1, 1]) gives each example its own scale.
+        generator
+            Source of that noise (on the model's device), for reproducible trajectories.
 
         Returns
         -------
@@ -274,31 +445,45 @@ class TRM(nn.Module):
         InvalidTaskError
             For inputs or puzzle ids of the wrong shape, dtype or range.
         ConfigError
-            For a carry whose shape does not fit this model and batch.
+            For a carry or geometry that does not fit this model and batch.
         """
-        self._check_inputs(inputs, carry, puzzle_ids)
+        geometry = self.check_geometry(geometry)
+        self._check_inputs(inputs, carry, puzzle_ids, geometry)
         x = self.embed(inputs, puzzle_ids)
+        layout = self._layout(geometry, x.device)
         y, z = carry.y, carry.z
         # T-1 improvement cycles without a graph: they move (y, z) toward a better answer for
         # free, and backprop covers only the final cycle's n + 1 network applications.
         with torch.no_grad():
             for _ in range(self.config.n_improve_steps - 1):
-                y, z = self.latent_recursion(x, y, z)
-        y, z = self.latent_recursion(x, y, z)
+                y, z = self.latent_recursion(x, y, z, layout)
+                z = self._perturb(z, latent_noise, generator)
+        y, z = self.latent_recursion(x, y, z, layout)
+        z = self._perturb(z, latent_noise, generator)
         logits, halt_logits = self.readout(y)
         return Carry(y=y.detach(), z=z.detach()), logits, halt_logits
 
-    def _check_inputs(self, inputs: Tensor, carry: Carry, puzzle_ids: Tensor | None) -> None:
+    @staticmethod
+    def _perturb(z: Tensor, scale: float | Tensor, generator: torch.Generator | None) -> Tensor:
+        if not isinstance(scale, Tensor) and scale <= 0:
+            return z
+        noise = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
+        return z + scale * noise
+
+    def _check_inputs(
+        self, inputs: Tensor, carry: Carry, puzzle_ids: Tensor | None, geometry: Geometry
+    ) -> None:
         cfg = self.config
         if not isinstance(inputs, Tensor) or inputs.is_floating_point() or inputs.is_complex():
             got = inputs.dtype if isinstance(inputs, Tensor) else type(inputs).__name__
             raise InvalidTaskError(f"inputs must be an integer tensor of token ids, got {got}")
-        if inputs.dim() != 2 or inputs.shape[1] != cfg.seq_len:
+        seq_len = geometry.seq_len if cfg.size_agnostic else cfg.seq_len
+        if inputs.dim() != 2 or inputs.shape[1] != seq_len:
             raise InvalidTaskError(
-                f"inputs must have shape [batch, {cfg.seq_len}], got {list(inputs.shape)}"
+                f"inputs must have shape [batch, {seq_len}], got {list(inputs.shape)}"
             )
         batch = inputs.shape[0]
-        expected = [batch, cfg.total_seq_len, cfg.hidden_size]
+        expected = [batch, seq_len + cfg.puzzle_prefix_len, cfg.hidden_size]
         for name in ("y", "z"):
             state = getattr(carry, name)
             if list(state.shape) != expected:
