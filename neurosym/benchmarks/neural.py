@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EvalCase", "depth_curve", "trajectory_table", "run_neural_benchmark"]
+__all__ = [
+    "EvalCase",
+    "depth_curve",
+    "trajectory_table",
+    "run_neural_benchmark",
+    "sudoku_cases",
+    "maze_cases",
+]
 
 Echo = Callable[[str], Any]
 
@@ -189,9 +196,11 @@ def run_neural_benchmark(
                         "buckets": _buckets(case, v) if case.labels else {},
                     }
                 )
-            echo(f"\n{case.name}: {n} tasks; valid answers by test-time depth (halting at "
-                 f"{halt_threshold}); {curve['seconds']:.1f} s for the run to depth "
-                 f"{curve['depths'][-1]}")
+            echo(
+                f"\n{case.name}: {n} tasks; valid answers by test-time depth (halting at "
+                f"{halt_threshold}); {curve['seconds']:.1f} s for the run to depth "
+                f"{curve['depths'][-1]}"
+            )
             for row in rows:
                 buckets = "  ".join(
                     f"{k} ({m}): {100 * a:.1f}%" for k, (m, a) in row["buckets"].items()
@@ -220,3 +229,114 @@ def run_neural_benchmark(
     finally:
         torch.set_num_threads(old)
     return report
+
+
+def _bucket(guesses: int) -> str:
+    from neurosym.hard_data import GUESS_BUCKETS
+
+    return next(name for lo, hi, name in GUESS_BUCKETS if lo <= guesses <= hi)
+
+
+def sudoku_cases(
+    *,
+    n_minimal: int = 300,
+    n_hard: int = 100,
+    n_six: int = 200,
+    seed: int = 2026,
+    data_dir: Any = None,
+    progress: Callable[[str], Any] | None = None,
+) -> list[EvalCase]:
+    """The Sudoku evaluation sets of the issue's targets, generated from ``seed`` (training
+    pools use other seeds) plus the public collections in ``data_dir`` when given:
+
+    * ``minimal 9x9``: ``n_minimal`` fresh minimal unique puzzles, labelled by guesses bucket;
+    * ``9x9 >5 guesses``: the first ``n_hard`` fresh minimal puzzles needing more than 5
+      backtracking guesses (drawn from a longer stream of the same generator);
+    * ``norvig-hardest`` and ``gecode-9x9`` (evaluation only, never training);
+    * ``6x6 10-12 givens``: ``n_six`` unique 6x6 puzzles carved to 10-12 givens.
+    """
+    from pathlib import Path
+
+    from neurosym.hard_data import guesses_needed, make_hard_sudoku
+    from tasks.datasets import load_sudoku_csv
+    from tasks.generators import generate_puzzle, generate_solution
+    from tasks.sudoku import SudokuTask
+    from trm.data import _other_solution
+
+    def tasks_of(pool: dict[str, np.ndarray]) -> list[SudokuTask]:
+        out = []
+        for flat in pool["puzzles"]:
+            grid = tuple(tuple(int(v) for v in flat[r * 9 : (r + 1) * 9]) for r in range(9))
+            out.append(SudokuTask(box_rows=3, box_cols=3, grid=grid))
+        return out
+
+    say = progress or (lambda _msg: None)
+    cases = []
+    say(f"generating {n_minimal} minimal 9x9 puzzles (seed {seed})")
+    pool = make_hard_sudoku(n_minimal, seed=seed)
+    cases.append(
+        EvalCase("minimal 9x9", tasks_of(pool), [_bucket(int(g)) for g in pool["guesses"].tolist()])
+    )
+    say(f"collecting {n_hard} minimal 9x9 puzzles needing > 5 guesses (seed {seed + 1})")
+    hard: list[SudokuTask] = []
+    start = 0
+    while len(hard) < n_hard:
+        chunk = make_hard_sudoku(200, seed=seed + 1, start=start)
+        start += 200
+        hard += [t for t, g in zip(tasks_of(chunk), chunk["guesses"], strict=True) if g > 5]
+    cases.append(EvalCase("9x9 >5 guesses", hard[:n_hard], [">5"] * n_hard))
+    if data_dir is not None:
+        for name, path in (
+            ("norvig-hardest", Path(data_dir) / "sudoku-norvig-hardest" / "hardest.csv"),
+            ("gecode-9x9", Path(data_dir) / "sudoku-gecode-9x9" / "puzzles.csv"),
+        ):
+            if path.is_file():
+                tasks = [r.task for r in load_sudoku_csv(path)]
+                cases.append(EvalCase(name, tasks, [_bucket(guesses_needed(t)) for t in tasks]))
+    if n_six:
+        say(f"generating {n_six} unique 6x6 puzzles with 10-12 givens (seed {seed + 2})")
+        rng = np.random.default_rng(seed + 2)
+        six = []
+        while len(six) < n_six:
+            solution = generate_solution(2, 3, rng=rng)
+            task, _ = generate_puzzle(
+                2,
+                3,
+                n_givens=int(rng.integers(10, 13)),
+                solution=solution,
+                is_unique=lambda t, s=solution: _other_solution(t, s) is None,
+                rng=rng,
+            )
+            if 10 <= task.n_givens <= 12:
+                six.append(task)
+        cases.append(EvalCase("6x6 10-12 givens", six, [str(t.n_givens) for t in six]))
+    return cases
+
+
+def maze_cases(
+    *,
+    sizes: Sequence[int] = (15, 30, 59),
+    n: int = 100,
+    seed: int = 2026,
+    min_path: dict[int, int] | None = None,
+) -> list[EvalCase]:
+    """Perfect mazes and mazes with loops (the Maze-Hard construction) of each side in
+    ``sizes``, ``n`` of each, generated from ``seed``; 30x30 ones need a shortest path over
+    110 moves (the Maze-Hard rule) unless ``min_path`` says otherwise."""
+    from tasks.generators import generate_maze_hard, generate_perfect_maze
+    from tasks.verify import maze_shortest_length
+
+    min_path = {30: 110} if min_path is None else min_path
+    cases = []
+    for size in sizes:
+        need = min_path.get(size, 0)
+        rng = np.random.default_rng([seed, size])
+        perfect = []
+        while len(perfect) < n:
+            maze = generate_perfect_maze(size, size, rng=rng)
+            if maze_shortest_length(maze) > need:
+                perfect.append(maze)
+        loops = [generate_maze_hard(size=size, min_path_length=need, rng=rng) for _ in range(n)]
+        cases.append(EvalCase(f"{size}x{size} perfect", perfect, []))
+        cases.append(EvalCase(f"{size}x{size} loops", loops, []))
+    return cases
