@@ -135,6 +135,10 @@ def solve(
     check_unique: bool = True,
     model: Any = None,
     givens: Literal["hard", "soft"] = "hard",
+    max_steps: int | None = None,
+    trajectories: int = 1,
+    noise: float | None = None,
+    select: Literal["halt", "first", "vote", "verify"] | None = None,
 ) -> SolveResult:
     """Solve a task and return a verified answer with how it was found.
 
@@ -150,7 +154,8 @@ def solve(
         ``"backtrack"`` (instrumented search-effort counters). Maze: ``"bfs"`` (default) or
         ``"networkx"``.
     time_limit_s : search time limit in seconds.
-    seed, workers : passed to backends that use them (CP-SAT).
+    seed, workers : passed to backends that use them (CP-SAT); ``seed`` also seeds the
+        trajectories' noise.
     box : ``(box_rows, box_cols)`` when a Sudoku's box can't be inferred from its size.
     check_unique : also establish whether the answer is the only one (``unique``); costs about
         one more search (symbolic only).
@@ -159,6 +164,16 @@ def solve(
     givens : Sudoku: ``"hard"`` (default; contradictory givens raise ``UnsolvableError``) or
         ``"soft"`` (some givens may be wrong: the answer overrides the fewest, listed in
         ``overridden_givens``; the hybrid weighs each by the network's confidence in it).
+    max_steps : neural / hybrid: the cap on the TRM's supervision steps, 1 to
+        ``trm.inference.MAX_TEST_STEPS`` (far past the trained depth; halting still stops a
+        confident answer earlier). None: :func:`neurosym.neural.default_max_steps`.
+    trajectories : neural / hybrid: run the network K times on the task in one batch
+        (trajectory 0 without noise, the others with latent noise ``noise``, default 0.1).
+    select : how one of the K answers is chosen: ``"halt"`` (highest halt probability),
+        ``"first"`` (first to halt), ``"vote"`` (most frequent) or ``"verify"`` (the first that
+        verifies, else ``"halt"``). Default ``"halt"`` for neural; the hybrid's default is
+        ``"verify"`` (a verified trajectory is kept before any repair). ``effort`` reports
+        ``trm_steps``, ``trajectories``, ``selected_trajectory`` and ``max_steps``.
 
     Returns
     -------
@@ -171,6 +186,7 @@ def solve(
     SolverTimeoutError : the time limit passed without an answer.
     UnsupportedTaskError : a method or backend that does not exist for this task, or no TRM
         model covering it (``method="neural"``).
+    ConfigError : a bad method, depth or trajectory option, or one given to ``"symbolic"``.
     CheckpointError : a ``model`` checkpoint that is missing or invalid.
 
     Examples
@@ -187,15 +203,16 @@ def solve(
         raise ConfigError(f"method must be one of {list(METHODS)}, got {method!r}")
     if givens not in ("hard", "soft"):
         raise ConfigError(f"givens must be 'hard' or 'soft', got {givens!r}")
+    knobs = _network_options(method, max_steps, trajectories, noise, select, seed)
     task = load_task(task, box=box)
     if givens == "soft" and not isinstance(task, SudokuTask):
         raise UnsupportedTaskError("givens='soft' applies to Sudoku only (a maze has no givens)")
     if method == "hybrid":
-        return _solve_hybrid(task, model, backend, time_limit_s, seed, workers, givens)
+        return _solve_hybrid(task, model, backend, time_limit_s, seed, workers, givens, knobs)
     if method == "neural":
         from neurosym.neural import solve_neural
 
-        answer, backend_name, elapsed, effort = solve_neural(task, model)
+        answer, backend_name, elapsed, effort = solve_neural(task, model, **knobs)
         overridden = _disagreeing_givens(task, answer) if givens == "soft" else ()
         return _finish(task, answer, "neural", backend_name, elapsed, effort, None, overridden)
     if givens == "soft":
@@ -203,6 +220,44 @@ def solve(
     if isinstance(task, SudokuTask):
         return _solve_sudoku(task, backend, time_limit_s, seed, workers, check_unique)
     return _solve_maze(task, backend, time_limit_s, check_unique)
+
+
+def _network_options(
+    method: str,
+    max_steps: int | None,
+    trajectories: int,
+    noise: float | None,
+    select: str | None,
+    seed: int,
+) -> dict[str, Any]:
+    """The checked test-time options for the network (rejected for ``"symbolic"``)."""
+    if method == "symbolic":
+        given = [
+            name
+            for name, value, default in (
+                ("max_steps", max_steps, None),
+                ("trajectories", trajectories, 1),
+                ("noise", noise, None),
+                ("select", select, None),
+            )
+            if value != default
+        ]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to method "
+                "'neural' or 'hybrid', not 'symbolic'"
+            )
+        return {}
+    from neurosym.neural import check_max_steps, sampling
+
+    k, noise, select = sampling(trajectories, noise, select)
+    return {
+        "max_steps": check_max_steps(max_steps),
+        "trajectories": k,
+        "noise": noise,
+        "select": select,
+        "seed": seed,
+    }
 
 
 def _solve_sudoku(
@@ -255,10 +310,11 @@ def _solve_hybrid(
     seed: int,
     workers: int,
     givens: str,
+    knobs: dict[str, Any],
 ) -> SolveResult:
     from neurosym.hybrid import propose, run_hybrid
 
-    [proposal], load_s, loaded = propose([task], model)
+    [proposal], load_s, loaded = propose([task], model, **knobs)
     out = run_hybrid(
         task,
         proposal,

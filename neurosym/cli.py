@@ -22,6 +22,58 @@ def _box_arg(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"--box takes ROWSxCOLS, e.g. 2x3; got {text!r}") from None
 
 
+def _add_network_options(
+    p: argparse.ArgumentParser, *, trajectories: bool = True, evaluating: bool = False
+) -> None:
+    """The TRM's test-time options: depth, and (``trajectories``) stochastic trajectories."""
+    depth = "the trained depth" if evaluating else "the model's default depth"
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        metavar="K",
+        help="cap on the TRM's supervision steps, 1-4096, past the trained depth if wanted "
+        f"(halting still stops confident puzzles early; default: {depth})",
+    )
+    if not trajectories:
+        return
+    p.add_argument(
+        "--trajectories",
+        type=int,
+        default=1,
+        metavar="K",
+        help="run the TRM K times per puzzle, trajectories 1..K-1 with latent noise (default 1)",
+    )
+    p.add_argument(
+        "--noise",
+        type=float,
+        default=None,
+        metavar="S",
+        help="latent noise std of the noisy trajectories (default 0.1 when K > 1)",
+    )
+    chosen = (
+        "; eval prints every rule and reports this one at the top of --json"
+        if evaluating
+        else "; the hybrid keeps a verified one"
+    )
+    p.add_argument(
+        "--select",
+        default=None,
+        choices=["halt", "first", "vote", "verify"],
+        help="how one of the K answers is chosen: highest halt probability, first to halt, "
+        f"majority, or first that verifies (default: halt{chosen})",
+    )
+
+
+def _network_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "max_steps": args.max_steps,
+        "trajectories": args.trajectories,
+        "noise": args.noise,
+        "select": args.select,
+    }
+
+
 def _format_effort(effort: dict[str, float]) -> str:
     parts = []
     for key, value in effort.items():
@@ -94,6 +146,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         check_unique=not args.no_unique,
         model=args.model,
         givens=args.givens,
+        **_network_kwargs(args),
     )
     if args.json:
         print(json.dumps(result.summary()))
@@ -203,30 +256,147 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from trm.data import make_eval_set
+    from neurosym.neural import check_max_steps, evaluate_trajectories, sampling
     from trm.inference import evaluate, load_model
 
+    k, noise, select = sampling(args.trajectories, args.noise, args.select)
+    max_steps = check_max_steps(args.max_steps)
     loaded = load_model(args.checkpoint)
     if args.data:
         from tasks.datasets import load_sudoku_csv
 
+        if args.kind or args.size or args.loops:
+            from tasks.errors import ConfigError
+
+            raise ConfigError("--kind, --size and --loops describe generated puzzles, not --data")
         records = [r for r in load_sudoku_csv(args.data) if r.solution is not None]
         tasks = [r.task for r in records]
         solutions = [r.solution for r in records]
         source = f"{args.data} ({len(tasks)} puzzles with a known solution)"
+        codec = None if loaded.config.size_agnostic else loaded.codec
     else:
-        data_cfg = loaded.meta.get("train_config", {}).get("data") or loaded.codec.spec()
-        es = make_eval_set(data_cfg, args.generate, args.seed)
-        tasks, solutions = es.tasks, es.solutions
-        source = f"{len(tasks)} generated, seed {args.seed}"
-    metrics = evaluate(loaded, tasks, solutions, halt_threshold=args.halt_threshold)
+        tasks, solutions, codec, what = _eval_set(loaded, args)
+        source = f"{len(tasks)} generated {what}, seed {args.seed}"
+    depth = max_steps or loaded.config.max_supervision_steps
+    head = f"evaluated on {source}, halt threshold {args.halt_threshold}, max steps {depth}"
+    if k == 1:
+        metrics = evaluate(
+            loaded,
+            tasks,
+            solutions,
+            codec=codec,
+            max_steps=max_steps,
+            halt_threshold=args.halt_threshold,
+        )
+        if args.json:
+            print(json.dumps(metrics))
+        else:
+            print(head)
+            for key, value in metrics.items():
+                print(f"  {key}: {value}")
+        return 0
+    report = evaluate_trajectories(
+        loaded,
+        tasks,
+        solutions,
+        codec=codec,
+        max_steps=max_steps,
+        trajectories=k,
+        noise=noise,
+        halt_threshold=args.halt_threshold,
+    )
+    select = select or "halt"
+    report = {"select": select, **report["rules"][select], **report}
     if args.json:
-        print(json.dumps(metrics))
-    else:
-        print(f"evaluated on {source}, halt threshold {args.halt_threshold}")
-        for key, value in metrics.items():
-            print(f"  {key}: {value}")
+        print(json.dumps(report))
+        return 0
+    print(f"{head}, {k} trajectories (noise {noise})")
+    rows = [
+        [
+            f"{rule}{' *' if rule == select else ''}",
+            m["exact_accuracy"],
+            m["valid_accuracy"],
+            m["mean_steps"],
+        ]
+        for rule, m in report["rules"].items()
+    ]
+    print(format_table(["rule", "exact", "valid", "mean steps"], rows))
+    print(
+        f"wall time per puzzle: {_format_time(report['wall_s_per_puzzle'])} (all {k} trajectories "
+        f"in one batch; {report['mean_steps_all']:.3g} steps each on average)"
+    )
+    print(
+        "verify: the first trajectory whose answer verifies (valid = any does); "
+        "trajectory0: the noise-free one alone"
+    )
     return 0
+
+
+def _eval_set(loaded: Any, args: argparse.Namespace) -> tuple[list[Any], list[Any], Any, str]:
+    """Generated evaluation puzzles: the checkpoint's own data, or ``--kind/--size/--loops``.
+
+    Returns the tasks, their labels, the codec to run them in (None: each task's own size, for
+    a size-agnostic model) and a few words saying what they are.
+    """
+    from neurosym.comparison import _givens_range, parse_size
+    from tasks.errors import ConfigError, UnsupportedTaskError
+    from trm.data import data_config, make_eval_set
+
+    own = loaded.meta.get("train_config", {}).get("data") or loaded.codec.spec()
+    kind = args.kind or loaded.kind
+    if args.loops and kind != "maze":
+        raise ConfigError("--loops applies to mazes (--kind maze)")
+    if kind != loaded.kind:
+        raise UnsupportedTaskError(f"this checkpoint answers {loaded.kind} tasks, not {kind} tasks")
+    if args.size is None and not args.loops:
+        es = make_eval_set(own, args.generate, args.seed)
+        # The checkpoint's own canvas, also for a size-agnostic model trained on mixed sizes.
+        return es.tasks, es.solutions, loaded.codec, "from the checkpoint's training data"
+    if kind == "maze":
+        codec = loaded.codec
+        h, w = parse_size("maze", args.size) if args.size else (codec.height, codec.width)
+        if args.loops and h != w:
+            raise ConfigError(f"--loops mazes are square, got --size {h}x{w}")
+        label = own.get("label", "path") if own.get("kind") == "maze" else "path"
+        spec: dict[str, Any] = {
+            "kind": "maze",
+            "height": h,
+            "width": w,
+            "maze": "hard" if args.loops else "perfect",
+            "min_path_length": 0,
+            "label": label,
+            "augment": False,
+        }
+        what = f"{h}x{w} {'mazes with loops' if args.loops else 'perfect mazes'}"
+    else:
+        rows, cols = parse_size("sudoku", args.size)
+        lo, hi = _givens_range(None, rows * cols)
+        spec = {
+            "kind": "sudoku",
+            "box_rows": rows,
+            "box_cols": cols,
+            "min_givens": lo,
+            "max_givens": hi,
+            "unique": True,
+            "augment": False,
+        }
+        what = f"unique {rows * cols}x{rows * cols} Sudoku, {lo}-{hi} givens"
+    if not loaded.config.size_agnostic:
+        if data_config(spec).codec().spec() != loaded.codec.spec():
+            from neurosym.neural import _describe
+
+            raise UnsupportedTaskError(
+                f"this checkpoint covers {_describe(loaded)} only; other sizes need a "
+                "size-agnostic model (mixer 'peers' or 'conv')"
+            )
+        es = make_eval_set(spec, args.generate, args.seed)
+        return es.tasks, es.solutions, loaded.codec, what
+    es = make_eval_set(spec, args.generate, args.seed)
+    if es.tasks:
+        from trm.inference import codec_for
+
+        codec_for(loaded, es.tasks[0])  # a clear error when the model cannot run them
+    return es.tasks, es.solutions, None, what
 
 
 class _Bar:
@@ -317,6 +487,19 @@ def format_compare(report: Any) -> str:
             "TRM accuracy after k supervision steps: "
             + ", ".join(f"k={k}: {a:.1%}" for k, a in curve),
         ]
+    by_depth = search.get("accuracy_vs_depth")
+    if by_depth:
+        out += [
+            "",
+            f"accuracy vs test-time depth (max supervision steps, halting at "
+            f"{by_depth['halt_threshold']}; trained with {by_depth['trained_depth']}), by "
+            "difficulty:",
+        ]
+        table = [
+            [bucket, e["n"], *(f"{a:.0%}" for _, a in e["accuracy"])]
+            for bucket, e in by_depth["buckets"].items()
+        ]
+        out.append(format_table(["difficulty", "n", *map(str, by_depth["depths"])], table))
     for key in ("steps_vs_decisions", "steps_vs_cpsat_branches"):
         c = search.get(key)
         if c:
@@ -391,6 +574,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         guided=False if args.no_guided else None,
         out_dir=args.out,
         progress=_Bar(),
+        depths=args.depths,
+        **_network_kwargs(args),
     )
     print(format_compare(report))
     return 0
@@ -399,7 +584,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_trace(args: argparse.Namespace) -> int:
     from neurosym.tracing import trace_task
 
-    tr = trace_task(args.puzzle, args.model, png=args.png, box=args.box, cycles=args.cycles)
+    tr = trace_task(
+        args.puzzle,
+        args.model,
+        png=args.png,
+        box=args.box,
+        cycles=args.cycles,
+        max_steps=args.max_steps,
+    )
     per = tr.cycles_per_step
     for row in tr.rows:
         where = f"step {row.step}"
@@ -456,6 +648,28 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_eval_options(e: argparse.ArgumentParser) -> None:
+    """``eval``'s test-time and generation options (its base arguments are in train_cli)."""
+    _add_network_options(e, evaluating=True)
+    e.add_argument(
+        "--kind",
+        default=None,
+        choices=["sudoku", "maze"],
+        help="generate this kind (default: the checkpoint's)",
+    )
+    e.add_argument(
+        "--size",
+        default=None,
+        help="generate this size, e.g. 31x31 maze or 6x6 Sudoku (any size for a size-agnostic "
+        "model; default: the checkpoint's own training data)",
+    )
+    e.add_argument(
+        "--loops",
+        action="store_true",
+        help="mazes with loops and open patches (Maze-Hard style, square) instead of perfect",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurosym",
@@ -489,6 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--box", type=_box_arg, default=None, help="Sudoku box as ROWSxCOLS, e.g. 2x3")
     p.add_argument("--no-unique", action="store_true", help="skip the uniqueness check")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    _add_network_options(p)
     p.set_defaults(func=_cmd_solve)
 
     p = sub.add_parser(
@@ -527,6 +742,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-guided", action="store_true", help="skip the guided-search runs")
     p.add_argument("--out", default="compare-out", help="output folder (default compare-out)")
+    _add_network_options(p)
+    p.add_argument(
+        "--depths",
+        default=None,
+        help="depth caps of the accuracy-vs-depth curve, e.g. 1,2,4,8 ('none': skip; default "
+        "1,2,4,...,256 when the TRM runs)",
+    )
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser(
@@ -545,6 +767,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a row per answer update (T per supervision step) instead of per step",
     )
+    _add_network_options(p, trajectories=False)
     p.set_defaults(func=_cmd_trace)
 
     p = sub.add_parser(
@@ -567,6 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
     from neurosym.train_cli import add_train_commands
 
     add_train_commands(sub, _cmd_train, _cmd_eval)
+    _add_eval_options(sub.choices["eval"])
 
     p = sub.add_parser("bench", help="benchmarks", description="Benchmarks.")
     bench = p.add_subparsers(dest="bench", required=True, metavar="BENCH")

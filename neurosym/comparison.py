@@ -7,12 +7,17 @@ effort?" with a per-puzzle CSV, a summary table, PNG plots and the search analys
 Timing: the network runs once over all puzzles in batches; each puzzle's neural time is its share
 of that batch (model loading is excluded and reported as ``model_load_s``). Symbolic time is the
 default backend's search alone. The hybrid's time is the neural share plus its repair/fallback.
+
+Test-time depth: one more (untimed) run records every supervision step up to ``max(depths)``,
+far past the trained depth, and gives accuracy against the depth cap per difficulty bucket
+(``depth.csv``, ``search['accuracy_vs_depth']``, ``accuracy_vs_depth.png``).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,10 +32,13 @@ from tasks.verify import verify
 
 __all__ = [
     "COLUMNS",
+    "DEFAULT_DEPTHS",
+    "DEPTH_COLUMNS",
     "CompareReport",
     "PuzzleSet",
     "compare",
     "make_puzzles",
+    "parse_depths",
     "parse_size",
 ]
 
@@ -56,6 +64,12 @@ COLUMNS = (
     "cpsat_conflicts",
 )
 METHODS = ("neural", "symbolic", "hybrid")
+#: The depth caps (supervision steps) of the accuracy-vs-depth curve when a model runs.
+DEFAULT_DEPTHS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+#: ``depth.csv``'s columns: per difficulty bucket (``"all"`` first) and depth cap, the share of
+#: puzzles whose answer verifies with halting (what ``solve(max_steps=depth)`` answers) and
+#: after exactly ``depth`` steps, and the mean steps run with halting.
+DEPTH_COLUMNS = ("difficulty", "depth", "n", "accuracy", "accuracy_all_steps", "mean_steps")
 Progress = Callable[[str, int, int], None]
 
 
@@ -115,6 +129,41 @@ def parse_size(kind: str, size: str) -> tuple[int, int]:
     while rows > 1 and a % rows:
         rows -= 1
     return rows, a // rows
+
+
+def parse_depths(text: str | Sequence[int] | None) -> tuple[int, ...] | None:
+    """Depth caps from ``"1,2,4,..."`` (or a sequence), sorted and distinct; ``"none"`` or an
+    empty text: no depth curve (``()``); None stays None (the default).
+
+    Raises
+    ------
+    ConfigError
+        On a value that is not an int in ``1..trm.inference.MAX_TEST_STEPS``.
+
+    Examples
+    --------
+    >>> parse_depths("8,1,2,8"), parse_depths("none")
+    ((1, 2, 8), ())
+    """
+    from neurosym.neural import check_max_steps
+
+    if text is None:
+        return None
+    if isinstance(text, str):
+        if text.strip().lower() in ("", "none"):
+            return ()
+        try:
+            values = [int(v) for v in text.split(",")]
+        except ValueError:
+            raise ConfigError(f"depths must look like 1,2,4,8, got {text!r}") from None
+    else:
+        values = list(text)
+    for v in values:
+        try:
+            check_max_steps(v)
+        except ConfigError as exc:
+            raise ConfigError(f"depths: {exc}") from None
+    return tuple(sorted(set(values)))
 
 
 def _givens_range(text: str | None, n: int) -> tuple[int, int]:
@@ -234,6 +283,11 @@ def compare(
     guided: bool | None = None,
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
+    max_steps: int | None = None,
+    trajectories: int = 1,
+    noise: float | None = None,
+    select: str | None = None,
+    depths: Sequence[int] | str | None = None,
 ) -> CompareReport:
     """Run ``methods`` on the same puzzles and measure accuracy, time and search effort.
 
@@ -250,6 +304,13 @@ def compare(
     out_dir : where to write ``compare.csv``, ``summary.json`` and the PNG plots; None writes
         nothing.
     progress : ``progress(stage, done, total)`` callback.
+    max_steps, trajectories, noise, select : the network's test-time options, as for
+        :func:`neurosym.solve` (``seed`` seeds the noise); the neural rows use ``select``
+        (default ``"halt"``), the hybrid rows keep a verified trajectory first unless another
+        rule is given.
+    depths : depth caps for ``search['accuracy_vs_depth']`` (per difficulty bucket, with
+        halting and after every step; deterministic, one trajectory): default
+        :data:`DEFAULT_DEPTHS` when the network runs, ``()`` for none.
 
     Examples
     --------
@@ -259,10 +320,21 @@ def compare(
     >>> all(r["correct"] for r in report.rows if r["method"] in ("symbolic", "hybrid"))
     True
     """
+    from neurosym.neural import check_max_steps, sampling
+
     methods = tuple(methods)
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise ConfigError(f"methods must be a non-empty subset of {list(METHODS)}, got {methods}")
+    k, noise, select = sampling(trajectories, noise, select)
+    knobs = {
+        "max_steps": check_max_steps(max_steps),
+        "trajectories": k,
+        "noise": noise,
+        "select": select,
+        "seed": seed,
+    }
+    depths = parse_depths(depths)
     if puzzles is None:
         puzzles = make_puzzles(kind, size, n, givens=givens, data=data, seed=seed)
     tick = progress or (lambda stage, done, total: None)
@@ -272,16 +344,23 @@ def compare(
     needs_net = "neural" in methods or "hybrid" in methods or guided
     proposals: list[Any] = [None] * len(tasks)
     traces: list[Any] = [None] * len(tasks)
+    deep: list[Any] = []
     load_s, loaded = 0.0, None
     if needs_net:
         from neurosym.hybrid import propose
 
+        depths = DEFAULT_DEPTHS if depths is None else depths
         tick("neural", 0, len(tasks))
-        _, load_s, loaded = propose(tasks[:1], model)  # load, and warm torch up (not timed)
-        proposals, _, _ = propose(tasks, loaded)
-        # A second pass running every step records what more recursion buys (not timed).
-        full, _, _ = propose(tasks, loaded, halt=False, trace=True)
-        traces = [p.trace for p in full]
+        # Load, and warm torch up (not timed).
+        _, load_s, loaded = propose(tasks[:1], model, **knobs)
+        proposals, _, _ = propose(tasks, loaded, **knobs)
+        # A second pass running every step records what more recursion buys (not timed). It
+        # runs to the deepest cap asked for; the step-by-step analyses read each task's steps up
+        # to the depth its proposal ran under (the same states: no halting, no noise).
+        cap = max([*depths, *(p.max_steps for p in proposals)])
+        full, _, _ = propose(tasks, loaded, halt=False, trace=True, max_steps=cap)
+        deep = [p.trace for p in full]
+        traces = [t[: p.max_steps] for t, p in zip(deep, proposals, strict=True)]
         tick("neural", len(tasks), len(tasks))
     rows: list[dict[str, Any]] = []
     extras: list[dict[str, Any]] = []
@@ -304,6 +383,17 @@ def compare(
     from neurosym import analysis
 
     search = _search_analyses(tasks, rows, extras, traces, loaded)
+    if deep and depths:
+        from neurosym.neural import HALT_THRESHOLD
+
+        search["accuracy_vs_depth"] = _accuracy_vs_depth(
+            tasks,
+            deep,
+            [e["difficulty"] for e in extras],
+            depths,
+            HALT_THRESHOLD,
+            loaded.config.max_supervision_steps,
+        )
     report = CompareReport(
         rows=rows,
         summary=analysis.summarize(rows),
@@ -418,13 +508,17 @@ def _one_puzzle(
             except NeurosymError as exc:
                 row.update(failed, backend=type(exc).__name__)
         elif method == "neural":
+            from neurosym.hybrid import neural_choice
+
+            t0 = time.perf_counter()
+            chosen = neural_choice(task, proposal)  # "verify": the first verified trajectory
             row.update(
                 backend="trm",
-                time_s=proposal.time_s,
-                trm_steps=proposal.steps,
+                time_s=proposal.time_s + time.perf_counter() - t0,
+                trm_steps=chosen.steps,
                 steps_to_correct=_steps_to_correct(task, trace),
             )
-            row.update(verdict(proposal.answer, verify(task, proposal.answer).ok))
+            row.update(verdict(chosen.answer, verify(task, chosen.answer).ok))
         else:
             from neurosym.hybrid import run_hybrid
 
@@ -508,7 +602,8 @@ def _search_analyses(
     if any(t is not None for t in traces):
         search["accuracy_vs_steps"] = _accuracy_vs_steps(tasks, traces)
     traced = any(t is not None for t in traces)
-    cycles = _cycle_snapshots(tasks, loaded) if traced else []
+    depth = max((len(t) for t in traces if t), default=0)
+    cycles = _cycle_snapshots(tasks, loaded, depth) if traced else []
     if tasks and isinstance(tasks[0], SudokuTask):
         search["guidance"] = _guidance_table(extras)
         if traced:
@@ -520,15 +615,17 @@ def _search_analyses(
     return search
 
 
-def _cycle_snapshots(tasks: list[Any], loaded: Any) -> list[list[Any]]:
+def _cycle_snapshots(tasks: list[Any], loaded: Any, max_steps: int) -> list[list[Any]]:
     """Per task, the decoded answer (and tokens) after every answer update, T per step."""
     from types import SimpleNamespace
 
     from neurosym.tracing import cycle_tokens
+    from trm.inference import codec_for
 
-    codec = loaded.codec
     out = []
-    for task, seq in zip(tasks, cycle_tokens(loaded, tasks), strict=True):
+    seqs = cycle_tokens(loaded, tasks, max_steps=max_steps or None)
+    for task, seq in zip(tasks, seqs, strict=True):
+        codec = codec_for(loaded, task)
         snaps = []
         for tok in seq:
             if isinstance(task, SudokuTask):
@@ -562,6 +659,65 @@ def _accuracy_vs_steps(tasks: list[Any], traces: list[Any]) -> list[tuple[int, f
         )
         curve.append((k, ok / len(tasks)))
     return curve
+
+
+def _accuracy_vs_depth(
+    tasks: list[Any],
+    traces: list[Any],
+    difficulties: list[str],
+    depths: Sequence[int],
+    threshold: float,
+    trained_depth: int,
+) -> dict[str, Any]:
+    """Accuracy against the depth cap k, overall and per difficulty bucket.
+
+    ``traces[i]`` holds task i's answer and halt probability after every step (no halting).
+    With halting, the answer at cap k is the one of the first step whose halt probability
+    exceeds ``threshold`` (the step :func:`trm.inference.predict` stops at), else of step k;
+    ``accuracy_all_steps`` takes step k's answer whatever the halt head said.
+    """
+    from neurosym.analysis import _key_order
+
+    ok_cache: dict[tuple[int, int], bool] = {}
+
+    def ok(i: int, step: int) -> bool:
+        if (i, step) not in ok_cache:
+            ok_cache[i, step] = verify(tasks[i], traces[i][step - 1].answer).ok
+        return ok_cache[i, step]
+
+    per_task = []  # per task: [(halting ok, all-steps ok, steps run)] per depth
+    for i, trace in enumerate(traces):
+        halts = [s for s, snap in enumerate(trace, start=1) if snap.halt_prob > threshold]
+        points = []
+        for k in depths:
+            last = min(k, len(trace))
+            stop = next((s for s in halts if s <= last), last)
+            points.append((ok(i, stop), ok(i, last), stop))
+        per_task.append(points)
+    buckets: dict[str, Any] = {}
+    for bucket in ["all", *_key_order(list(difficulties))]:
+        members = [i for i, d in enumerate(difficulties) if bucket == "all" or d == bucket]
+        if not members:
+            continue
+        n = len(members)
+        buckets[str(bucket)] = {
+            "n": n,
+            "accuracy": [
+                (k, sum(per_task[i][j][0] for i in members) / n) for j, k in enumerate(depths)
+            ],
+            "accuracy_all_steps": [
+                (k, sum(per_task[i][j][1] for i in members) / n) for j, k in enumerate(depths)
+            ],
+            "mean_steps": [
+                (k, sum(per_task[i][j][2] for i in members) / n) for j, k in enumerate(depths)
+            ],
+        }
+    return {
+        "halt_threshold": threshold,
+        "trained_depth": trained_depth,
+        "depths": list(depths),
+        "buckets": buckets,
+    }
 
 
 def _guidance_table(extras: list[dict[str, Any]]) -> dict[str, Any]:
@@ -681,6 +837,36 @@ def write_report(report: CompareReport, out_dir: Path) -> dict[str, str]:
     if curve:
         files["accuracy_vs_steps"] = str(
             plots.plot_accuracy_vs_steps({"TRM": curve}, out_dir / "accuracy_vs_steps.png")
+        )
+    by_depth = report.search.get("accuracy_vs_depth")
+    if by_depth:
+        depth_path = out_dir / "depth.csv"
+        with depth_path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=DEPTH_COLUMNS)
+            writer.writeheader()
+            for bucket, entry in by_depth["buckets"].items():
+                for (k, acc), (_, acc_all), (_, steps) in zip(
+                    entry["accuracy"], entry["accuracy_all_steps"], entry["mean_steps"], strict=True
+                ):
+                    writer.writerow(
+                        {
+                            "difficulty": bucket,
+                            "depth": k,
+                            "n": entry["n"],
+                            "accuracy": acc,
+                            "accuracy_all_steps": acc_all,
+                            "mean_steps": steps,
+                        }
+                    )
+        files["depth_csv"] = str(depth_path)
+        files["accuracy_vs_depth"] = str(
+            plots.plot_accuracy_vs_depth(
+                {b: e["accuracy"] for b, e in by_depth["buckets"].items()},
+                out_dir / "accuracy_vs_depth.png",
+                trained_depth=by_depth["trained_depth"],
+                counts={b: e["n"] for b, e in by_depth["buckets"].items()},
+                title=f"Accuracy vs test-time depth (halting at {by_depth['halt_threshold']})",
+            )
         )
     summary_path = out_dir / "summary.json"
     payload = {

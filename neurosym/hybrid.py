@@ -3,11 +3,14 @@
 Stages, in order, each ending in :func:`tasks.verify.verify`:
 
 1. ``neural``: the network's answer (batched inference; per-cell confidences) is checked as is.
+   With K stochastic trajectories the first one (in trajectory order) that verifies is kept.
 2. ``repair``: Sudoku: the valid grid closest to the proposal (CP-SAT, fewest changed cells first,
    then confidence-weighted agreement; the proposal as hints). Maze: among the shortest paths, the
    one sharing the most cells with the proposed path.
 3. ``fallback``: a full symbolic search (the proposal as hints where the backend takes them) when
    the repair fails or runs out of time.
+
+Repair and fallback start from the halt-selected trajectory when none verifies.
 
 :func:`propose` runs the network on many tasks in one batch, so a comparison times the network
 per puzzle the way it would be deployed; :func:`solve_hybrid` and :func:`solve_guided` take its
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -32,10 +35,13 @@ __all__ = [
     "HybridOutcome",
     "Proposal",
     "guided_orders",
+    "neural_choice",
     "proposal_cells",
+    "proposal_effort",
     "propose",
     "run_hybrid",
     "solve_guided",
+    "with_candidate",
 ]
 
 Task = SudokuTask | MazeTask
@@ -58,6 +64,14 @@ class Proposal:
     halt_prob : the halt head's probability at the last step.
     time_s : this task's share of the batch's inference time (model loading excluded).
     trace : per supervision step ``(answer, halt_prob)`` when requested, else None.
+    candidates : with K trajectories, every one's :class:`trm.inference.Candidate`, in
+        trajectory order (empty: the single trajectory described above).
+    selected : the index of the trajectory the fields above describe.
+    select : the rule the caller asked for (see :data:`neurosym.neural.SELECT_RULES`); None:
+        each method's default (``"halt"`` for the network alone, ``"verify"`` for the hybrid).
+        With ``"verify"`` (or None) the fields describe the ``"halt"`` choice, and
+        :func:`neural_choice` / :func:`run_hybrid` look for a verified candidate.
+    max_steps : the cap on supervision steps this task ran under (0: not recorded).
     """
 
     answer: Any
@@ -67,6 +81,10 @@ class Proposal:
     halt_prob: float
     time_s: float
     trace: list[Any] | None = None
+    candidates: tuple[Any, ...] = ()
+    selected: int = 0
+    select: str | None = None
+    max_steps: int = 0
 
 
 def propose(
@@ -78,6 +96,10 @@ def propose(
     max_steps: int | None = None,
     batch_size: int = 256,
     threads: int | None = 1,
+    trajectories: int = 1,
+    noise: float | None = None,
+    select: str | None = None,
+    seed: int = 0,
 ) -> tuple[list[Proposal], float, Any]:
     """Run the TRM on ``tasks`` in batches: ``(proposals, model_load_s, loaded_model)``.
 
@@ -88,10 +110,19 @@ def propose(
     faster than two competing with other work (7 vs 92 ms per 9x9 puzzle measured on 2 cores
     with a training job on the other).
 
+    ``max_steps`` caps the supervision steps (any depth up to
+    :data:`trm.inference.MAX_TEST_STEPS`; halting still stops confident tasks earlier); None
+    takes :func:`neurosym.neural.default_max_steps` per task. ``trajectories``, ``noise``
+    (default :data:`neurosym.neural.DEFAULT_NOISE` when K > 1) and ``seed`` go to
+    :func:`trm.inference.predict`; ``select`` is recorded on each proposal (``"halt"``,
+    ``"first"`` and ``"vote"`` are applied here; ``"verify"`` and None leave the ``"halt"``
+    choice for :func:`neural_choice` / :func:`run_hybrid` to improve on).
+
     Raises
     ------
     UnsupportedTaskError : no model covers the tasks.
     InvalidTaskError : an empty task list.
+    ConfigError : bad depth or trajectory options.
 
     Examples
     --------
@@ -101,27 +132,50 @@ def propose(
     >>> p.confidence.shape, 1 <= p.steps <= loaded.config.max_supervision_steps
     ((6, 6), True)
     """
-    from neurosym.neural import HALT_THRESHOLD, resolve_model, torch_threads
+    from neurosym.neural import (
+        HALT_THRESHOLD,
+        check_max_steps,
+        default_max_steps,
+        resolve_model,
+        sampling,
+        torch_threads,
+    )
     from trm.inference import predict
 
+    k, noise, select = sampling(trajectories, noise, select)
+    max_steps = check_max_steps(max_steps)
     tasks = list(tasks)
     if not tasks:
         raise InvalidTaskError("propose needs at least one task")
     loaded, load_s = resolve_model(tasks[0], model)
     for task in tasks[1:]:
         resolve_model(task, loaded)  # raises when the model does not cover it
+    # Tasks grouped by their depth cap (one group unless a per-task default depth applies).
+    groups: dict[int | None, list[int]] = {}
+    for i, task in enumerate(tasks):
+        cap = max_steps if max_steps is not None else default_max_steps(loaded, task)
+        groups.setdefault(cap, []).append(i)
+    rule = select if select in ("halt", "first", "vote") else "halt"
+    predictions: list[Any] = [None] * len(tasks)
     with torch_threads(threads):
         t0 = time.perf_counter()
-        predictions = predict(
-            loaded,
-            None,
-            tasks,
-            halt=halt,
-            trace=trace,
-            max_steps=max_steps,
-            batch_size=batch_size,
-            halt_threshold=HALT_THRESHOLD,
-        )
+        for cap, members in groups.items():
+            out = predict(
+                loaded,
+                None,
+                [tasks[i] for i in members],
+                halt=halt,
+                trace=trace,
+                max_steps=cap,
+                batch_size=batch_size,
+                halt_threshold=HALT_THRESHOLD,
+                trajectories=k,
+                noise=noise,
+                select=rule,
+                seed=seed,
+            )
+            for i, p in zip(members, out, strict=True):
+                predictions[i] = (p, cap or loaded.config.max_supervision_steps)
         share = (time.perf_counter() - t0) / len(tasks)
     proposals = [
         Proposal(
@@ -132,10 +186,45 @@ def propose(
             halt_prob=p.halt_prob,
             time_s=share,
             trace=p.trace,
+            candidates=tuple(p.candidates) if k > 1 else (),
+            selected=p.selected,
+            select=select,
+            max_steps=cap,
         )
-        for p in predictions
+        for p, cap in predictions
     ]
     return proposals, load_s, loaded
+
+
+def with_candidate(proposal: Proposal, index: int) -> Proposal:
+    """``proposal`` describing its trajectory ``index`` instead (its trace, which belongs to
+    the trajectory it described, is dropped when that changes)."""
+    if index == proposal.selected or not proposal.candidates:
+        return proposal
+    cand = proposal.candidates[index]
+    return replace(
+        proposal,
+        answer=cand.answer,
+        confidence=cand.confidence,
+        tokens=cand.tokens,
+        steps=cand.steps,
+        halt_prob=cand.halt_prob,
+        trace=None,
+        selected=index,
+    )
+
+
+def neural_choice(task: Task, proposal: Proposal, *, check: Any = None) -> Proposal:
+    """The proposal the network alone answers with: with ``select="verify"`` the first
+    trajectory whose answer verifies (else the ``"halt"`` choice), otherwise ``proposal``.
+
+    ``check(task, answer) -> bool`` replaces :func:`tasks.verify.verify` (e.g. to time it).
+    """
+    from neurosym.neural import choose
+
+    if proposal.select != "verify" or len(proposal.candidates) < 2:
+        return proposal
+    return with_candidate(proposal, choose(task, proposal.candidates, "verify", check=check))
 
 
 def proposal_cells(task: MazeTask, proposal: Proposal, loaded: Any = None) -> set[tuple[int, int]]:
@@ -147,7 +236,9 @@ def proposal_cells(task: MazeTask, proposal: Proposal, loaded: Any = None) -> se
 
     tokens = np.asarray(proposal.tokens)
     if loaded is not None:
-        width = loaded.codec.width
+        from trm.inference import codec_for
+
+        width = codec_for(loaded, task).width  # the canvas (a size-agnostic model: the maze)
     else:
         width = int(round(tokens.size**0.5))
     grid = tokens.reshape(-1, width)[: task.height, : task.width]
@@ -156,15 +247,23 @@ def proposal_cells(task: MazeTask, proposal: Proposal, loaded: Any = None) -> se
     return marked
 
 
-def _proposal_effort(proposal: Proposal, load_s: float) -> dict[str, float]:
+def proposal_effort(proposal: Proposal, load_s: float) -> dict[str, float]:
+    """The network's side of a ``SolveResult.effort``: steps and halt probability of the
+    chosen trajectory, its confidences, load time, ``trajectories``, ``selected_trajectory``
+    and ``max_steps`` (the cap on supervision steps)."""
     conf = np.asarray(proposal.confidence, dtype=float)
-    return {
+    effort = {
         "trm_steps": float(proposal.steps),
         "halt_prob": float(proposal.halt_prob),
         "mean_confidence": float(conf.mean()),
         "min_confidence": float(conf.min()),
         "model_load_s": float(load_s),
+        "trajectories": float(max(1, len(proposal.candidates))),
+        "selected_trajectory": float(proposal.selected),
     }
+    if proposal.max_steps:
+        effort["max_steps"] = float(proposal.max_steps)
+    return effort
 
 
 def _override_weights(task: SudokuTask, proposal: Proposal | None) -> list[list[float]] | None:
@@ -290,6 +389,11 @@ def run_hybrid(
 ) -> HybridOutcome:
     """Verify the proposal, repair it, or fall back to a full search; see the module docstring.
 
+    With several trajectories and ``proposal.select`` ``"verify"`` or None (the hybrid's
+    default), the first candidate that verifies is kept (stage ``"neural"``); when none does,
+    the repair starts from ``proposal`` (the ``"halt"`` choice). With another rule only the
+    selected candidate is checked.
+
     ``givens="soft"`` (Sudoku): the fewest givens are overridden, each weighted by the network's
     confidence in it, with the proposal as hints; the stage is then ``"repair"`` (or ``"neural"``
     when the proposal already agrees with every given and is valid).
@@ -299,11 +403,21 @@ def run_hybrid(
     UnsolvableError : the task has no solution (hard givens).
     SolverTimeoutError : both the repair and the fallback ran out of time.
     """
-    effort = _proposal_effort(proposal, load_s)
     times = {"neural": proposal.time_s}
     check = _Checker()
-    if check(task, proposal.answer):
-        return HybridOutcome(proposal.answer, "neural", "trm", 0, times, effort, check.seconds)
+    if proposal.select in (None, "verify") and len(proposal.candidates) > 1:
+        for k, cand in enumerate(proposal.candidates):
+            if check(task, cand.answer):
+                chosen = with_candidate(proposal, k)
+                effort = proposal_effort(chosen, load_s)
+                return HybridOutcome(
+                    chosen.answer, "neural", "trm", 0, times, effort, check.seconds
+                )
+        effort = proposal_effort(proposal, load_s)
+    else:
+        effort = proposal_effort(proposal, load_s)
+        if check(task, proposal.answer):
+            return HybridOutcome(proposal.answer, "neural", "trm", 0, times, effort, check.seconds)
     if isinstance(task, SudokuTask) and givens == "soft":
         return _soft_repair(task, proposal, effort, times, check, time_limit_s, seed, workers)
     # Repair (its engine imported before the clock starts, as symbolic solve does).

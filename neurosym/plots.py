@@ -33,6 +33,7 @@ from tasks.errors import InvalidTaskError
 __all__ = [
     "METHOD_COLORS",
     "plot_accuracy_by_difficulty",
+    "plot_accuracy_vs_depth",
     "plot_accuracy_vs_steps",
     "plot_robustness",
     "plot_steps_vs_effort",
@@ -409,6 +410,81 @@ def plot_accuracy_vs_steps(
     ax.set_ylim(-0.02, 1.02)
     if drawn > 1:
         ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- depth curve
+
+
+def plot_accuracy_vs_depth(
+    curves: Mapping[str, Sequence[tuple[int, float]]],
+    path: str | Path,
+    *,
+    trained_depth: int | None = None,
+    counts: Mapping[str, int] | None = None,
+    title: str = "Accuracy vs test-time depth",
+) -> Path:
+    """Accuracy against the cap on supervision steps (log2 axis), one line per label.
+
+    Meant for ``search['accuracy_vs_depth']`` of ``compare``: one line per difficulty bucket,
+    ``"all"`` drawn black and thicker. A dotted vertical line marks ``trained_depth`` (the
+    ``N_sup`` the model was trained with), so what lies right of it is extra test-time depth.
+
+    Parameters
+    ----------
+    curves : ``{label: [(depth, accuracy), ...]}``; depths >= 1, sorted before drawing.
+    path : the PNG to write.
+    trained_depth : the model's trained depth, or None for no marker.
+    counts : puzzles per label, shown in the legend as ``label (n=...)``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> curves = {"all": [(1, 0.2), (4, 0.6), (64, 0.8)], ">5": [(1, 0.0), (4, 0.2), (64, 0.5)]}
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = plot_accuracy_vs_depth(curves, pathlib.Path(d) / "d.png", trained_depth=4)
+    ...     p.read_bytes()[:4] == b"\\x89PNG"
+    True
+    """
+    fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_title(title)
+    ax.set_xlabel("max supervision steps (log scale)")
+    ax.set_ylabel("accuracy")
+    series = {
+        str(label): sorted((int(k), float(a)) for k, a in points if not _missing(a) and k >= 1)
+        for label, points in curves.items()
+    }
+    series = {label: pts for label, pts in series.items() if pts}
+    if not series:
+        _no_data(ax)
+        return _save(fig, path)
+    ax.set_xscale("log", base=2)
+    ks = sorted({k for pts in series.values() for k, _ in pts})
+    order = [label for label in series if label != "all"]
+    for label, pts in series.items():
+        xs, ys = zip(*pts, strict=True)
+        if label == "all":
+            style = {"color": "black", "linewidth": 2.2, "zorder": 4}
+        else:
+            style = {"color": _EXTRA_COLORS[order.index(label) % len(_EXTRA_COLORS)]}
+        shown = label if counts is None or label not in counts else f"{label} (n={counts[label]})"
+        ax.plot(xs, ys, marker="o", markersize=4, label=shown, **style)
+    if trained_depth is not None and trained_depth >= 1:
+        ax.axvline(trained_depth, color="0.5", linestyle=":", linewidth=1)
+        ax.text(
+            trained_depth,
+            0.02,
+            f" trained N_sup={trained_depth}",
+            fontsize=7,
+            color="0.4",
+            transform=ax.get_xaxis_transform(),
+        )
+    ax.set_xticks(ks)
+    ax.set_xticklabels([str(k) for k in ks])
+    ax.set_ylim(-0.02, 1.02)
+    if len(series) > 1:
+        ax.legend(fontsize=8, title="difficulty", title_fontsize=8)
     return _save(fig, path)
 
 

@@ -1,11 +1,13 @@
 """``neurosym trace``: how the TRM's answer evolves over its supervision steps.
 
-Runs every supervision step (no early halting) and records, per step, the decoded answer, how many
+Runs every supervision step (no early halting; the trained depth or any other up to
+``trm.inference.MAX_TEST_STEPS``) and records, per step, the decoded answer, how many
 cells changed since the previous step, the halt probability, and whether the answer verifies.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,11 +62,21 @@ def trace_task(
     png: str | Path | None = None,
     box: tuple[int, int] | None = None,
     cycles: bool = False,
+    max_steps: int | None = None,
 ) -> Trace:
     """Trace the network on ``task`` (a task, puzzle text or file path), every step run.
 
     With ``cycles=True`` a row is every answer update (each of the T cycles of each supervision
-    step, :func:`cycle_trace`) instead of every supervision step.
+    step, :func:`cycle_trace`) instead of every supervision step. ``max_steps``: how many
+    supervision steps to run (default :func:`neurosym.neural.default_max_steps`, else the
+    trained depth).
+
+    Raises
+    ------
+    ConfigError
+        On a ``max_steps`` outside ``1..trm.inference.MAX_TEST_STEPS``.
+    UnsupportedTaskError
+        When no model covers the task.
 
     Examples
     --------
@@ -75,24 +87,30 @@ def trace_task(
     ([1, 2, 3, 4], True)
     >>> len(trace_task(task, cycles=True).rows)  # 4 steps x T=2 answer updates
     8
+    >>> len(trace_task(task, max_steps=10).rows)  # past the trained 4
+    10
     """
     from types import SimpleNamespace
 
     from neurosym.api import load_task
     from neurosym.hybrid import propose
-    from neurosym.neural import HALT_THRESHOLD, resolve_model
+    from neurosym.neural import HALT_THRESHOLD, check_max_steps, default_max_steps, resolve_model
+    from trm.inference import codec_for
 
+    check_max_steps(max_steps)
     task = load_task(task, box=box)
     if cycles:
         loaded, _ = resolve_model(task, model)
-        tokens, halts = cycle_trace(loaded, [task])
+        steps = max_steps if max_steps is not None else default_max_steps(loaded, task)
+        tokens, halts = cycle_trace(loaded, [task], max_steps=steps)
         per_step = loaded.config.n_improve_steps
+        codec = codec_for(loaded, task)
         snaps = [
-            SimpleNamespace(answer=_decode(loaded.codec, tok, task), tokens=tok, halt_prob=h)
+            SimpleNamespace(answer=_decode(codec, tok, task), tokens=tok, halt_prob=h)
             for tok, h in zip(tokens[0], halts[0], strict=True)
         ]
     else:
-        [proposal], _, loaded = propose([task], model, halt=False, trace=True)
+        [proposal], _, loaded = propose([task], model, halt=False, trace=True, max_steps=max_steps)
         snaps, per_step = list(proposal.trace or ()), 1
     rows: list[TraceRow] = []
     before: dict[Any, Any] = {}
@@ -138,7 +156,13 @@ def _describe(task: SudokuTask | MazeTask) -> str:
     return f"{task.height}x{task.width} maze"
 
 
-def cycle_tokens(loaded: Any, tasks: list[SudokuTask | MazeTask], *, batch_size: int = 256) -> Any:
+def cycle_tokens(
+    loaded: Any,
+    tasks: list[SudokuTask | MazeTask],
+    *,
+    batch_size: int = 256,
+    max_steps: int | None = None,
+) -> Any:
     """The network's predicted tokens after *every* answer update, not only every supervision step.
 
     Each supervision step runs T cycles, each ending in an update of the answer y; reading y out
@@ -146,9 +170,17 @@ def cycle_tokens(loaded: Any, tasks: list[SudokuTask | MazeTask], *, batch_size:
     Runs every step (no halting) with the same arithmetic as :meth:`trm.model.TRM.forward`
     (a test checks the last cycle of each step against :func:`trm.inference.predict`).
 
+    ``max_steps`` supervision steps are run (default: the trained ``N_sup``). A size-agnostic
+    model runs the tasks at their own size, which must then be one size.
+
     Returns
     -------
-    numpy int64 array ``[len(tasks), N_sup * T, seq_len]``.
+    numpy int64 array ``[len(tasks), max_steps * T, seq_len]``.
+
+    Raises
+    ------
+    ConfigError
+        On a bad ``max_steps``, or tasks of several sizes for a size-agnostic model.
 
     Examples
     --------
@@ -159,39 +191,74 @@ def cycle_tokens(loaded: Any, tasks: list[SudokuTask | MazeTask], *, batch_size:
     >>> cycle_tokens(loaded, [task]).shape  # 4 supervision steps x 2 cycles, 36 cells
     (1, 8, 36)
     """
-    return cycle_trace(loaded, tasks, batch_size=batch_size)[0]
+    return cycle_trace(loaded, tasks, batch_size=batch_size, max_steps=max_steps)[0]
 
 
 def cycle_trace(
-    loaded: Any, tasks: list[SudokuTask | MazeTask], *, batch_size: int = 256
+    loaded: Any,
+    tasks: list[SudokuTask | MazeTask],
+    *,
+    batch_size: int = 256,
+    max_steps: int | None = None,
 ) -> tuple[Any, Any]:
     """:func:`cycle_tokens` and the halt head's probability read at every answer update
-    (``[len(tasks), N_sup * T]``; the model only acts on it at a step's last update)."""
+    (``[len(tasks), max_steps * T]``; the model only acts on it at a step's last update)."""
     import numpy as np
     import torch
 
-    from neurosym.neural import torch_threads
+    from neurosym.neural import check_max_steps, torch_threads
 
     model, codec, cfg = loaded.model, loaded.codec, loaded.config
+    steps = check_max_steps(max_steps) or cfg.max_supervision_steps
+    geometry = None
+    if cfg.size_agnostic and tasks:
+        codec = _one_codec(loaded, tasks)
+        geometry = _geometry(codec)
     device = model.y_init.device
-    inputs = torch.from_numpy(codec.encode_batch(tasks))
+    inputs = torch.from_numpy(codec.encode_batch(tasks)) if tasks else None
     chunks, halts = [], []
     with torch_threads(1), torch.inference_mode():
         for start in range(0, len(tasks), batch_size):
             batch = inputs[start : start + batch_size].to(device)
-            carry = model.initial_carry(batch.shape[0], device)
+            carry = model.initial_carry(batch.shape[0], device, geometry=geometry)
             x = model.embed(batch)
+            # The size-agnostic mixers read the grid (peer mask / shape); the others nothing.
+            layout = None if geometry is None else model._layout(geometry, device)  # noqa: SLF001
             y, z = carry.y, carry.z
             snaps, probs = [], []
-            for _ in range(cfg.max_supervision_steps):
+            for _ in range(steps):
                 for _ in range(cfg.n_improve_steps):
-                    y, z = model.latent_recursion(x, y, z)
+                    y, z = model.latent_recursion(x, y, z, layout)
                     logits, halt_logits = model.readout(y)
-                    snaps.append(logits.float().argmax(dim=-1))
+                    # A size-agnostic model may know more tokens than this task's codec.
+                    snaps.append(logits[..., : codec.vocab_size].float().argmax(dim=-1))
                     probs.append(torch.sigmoid(halt_logits.float()))
             chunks.append(torch.stack(snaps, dim=1).cpu().numpy())
             halts.append(torch.stack(probs, dim=1).cpu().numpy())
-    k = cfg.max_supervision_steps * cfg.n_improve_steps
+    k = steps * cfg.n_improve_steps
     if not chunks:
         return np.zeros((0, k, codec.seq_len), dtype=np.int64), np.zeros((0, k))
     return np.concatenate(chunks).astype(np.int64), np.concatenate(halts)
+
+
+def _one_codec(loaded: Any, tasks: list[SudokuTask | MazeTask]) -> Any:
+    """The codec every task runs in with a size-agnostic model (their one size)."""
+    from tasks.errors import ConfigError
+    from trm.inference import codec_for
+
+    codecs = {}
+    for task in tasks:
+        codec = codec_for(loaded, task)
+        codecs[json.dumps(codec.spec(), sort_keys=True)] = codec
+    if len(codecs) > 1:
+        raise ConfigError(f"cycle_trace takes tasks of one size at a time; got {len(codecs)}")
+    return next(iter(codecs.values()))
+
+
+def _geometry(codec: Any) -> Any:
+    from tasks.encodings import SudokuCodec
+    from trm.model import Geometry
+
+    if isinstance(codec, SudokuCodec):
+        return Geometry(codec.size, codec.size, codec.box_rows, codec.box_cols)
+    return Geometry(codec.height, codec.width)

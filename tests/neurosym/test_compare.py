@@ -10,7 +10,15 @@ import pytest
 
 import neurosym
 from neurosym.cli import main
-from neurosym.comparison import COLUMNS, compare, make_puzzles, parse_size
+from neurosym.comparison import (
+    COLUMNS,
+    DEFAULT_DEPTHS,
+    DEPTH_COLUMNS,
+    compare,
+    make_puzzles,
+    parse_depths,
+    parse_size,
+)
 from tasks.errors import ConfigError, InvalidTaskError
 from tasks.verify import verify
 
@@ -48,6 +56,19 @@ def test_compare_writes_well_formed_csv_summary_and_plots(six):
     summary = json.loads((out / "summary.json").read_text())
     assert [s["method"] for s in summary["summary"]] == ["neural", "symbolic", "hybrid"]
     assert "accuracy_vs_steps" in summary["search"] and "guidance" in summary["search"]
+    # The depth curve, by default up to 256 supervision steps, per difficulty bucket.
+    by_depth = summary["search"]["accuracy_vs_depth"]
+    assert by_depth["depths"] == list(DEFAULT_DEPTHS) and by_depth["trained_depth"] == 4
+    buckets = by_depth["buckets"]
+    assert list(buckets)[0] == "all" and buckets["all"]["n"] == 6
+    assert sum(e["n"] for b, e in buckets.items() if b != "all") == 6
+    assert _is_png(report.files["accuracy_vs_depth"])
+    with open(out / "depth.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames) == DEPTH_COLUMNS
+        depth_rows = list(reader)
+    assert len(depth_rows) == len(buckets) * len(DEFAULT_DEPTHS)
+    assert {r["difficulty"] for r in depth_rows} == set(buckets)
 
 
 def test_compare_numbers_agree_with_the_verifier(six):
@@ -193,3 +214,73 @@ def test_symbolic_only_compare_needs_no_model():
     assert "guidance" not in report.search or not report.search["guidance"]
     with pytest.raises(neurosym.UnsupportedTaskError, match="16x16"):
         compare(kind="sudoku", size="16x16", n=1, methods=("neural",), givens="150-160")
+
+
+def test_accuracy_vs_depth_is_what_solve_answers_at_that_depth():
+    # Each point is the share of puzzles whose answer verifies when solve() runs with that
+    # depth cap (halting on), read from one run of every step instead of one run per depth.
+    puzzles = make_puzzles("sudoku", "9x9", 6, seed=11)
+    report = compare(puzzles, methods=("neural",), depths="1,2,8,24", guided=False)
+    curve = report.search["accuracy_vs_depth"]
+    assert curve["depths"] == [1, 2, 8, 24]
+    entry = curve["buckets"]["all"]
+    for (k, acc), (_, steps) in zip(entry["accuracy"], entry["mean_steps"], strict=True):
+        results = [neurosym.solve(t, method="neural", max_steps=k) for t in puzzles.tasks]
+        assert acc == sum(r.verified for r in results) / len(results), k
+        assert steps == pytest.approx(sum(r.effort["trm_steps"] for r in results) / len(results))
+    # After exactly 4 steps (the trained depth): the last point of the step-by-step curve.
+    report4 = compare(puzzles, methods=("neural",), depths=(4,), guided=False)
+    [(_, acc4)] = report4.search["accuracy_vs_depth"]["buckets"]["all"]["accuracy_all_steps"]
+    assert acc4 == report4.search["accuracy_vs_steps"][-1][1]
+    # The step-by-step analyses keep reading the depth the answers ran under.
+    assert len(report.search["accuracy_vs_steps"]) == 4
+    # Puzzle difficulty buckets partition the puzzles.
+    rows = {b: e["n"] for b, e in curve["buckets"].items() if b != "all"}
+    assert set(rows) == {r["difficulty"] for r in report.rows} and sum(rows.values()) == 6
+
+
+def test_compare_with_depth_and_trajectories():
+    report = compare(
+        kind="sudoku",
+        size="6x6",
+        n=3,
+        seed=4,
+        methods=("neural", "hybrid"),
+        max_steps=12,
+        trajectories=3,
+        noise=0.3,
+        depths=(),
+    )
+    assert "accuracy_vs_depth" not in report.search
+    assert all(r["correct"] for r in report.rows if r["method"] == "hybrid")
+    assert all(1 <= r["trm_steps"] <= 12 for r in report.rows)
+    assert len(report.search["accuracy_vs_steps"]) == 12  # every step up to the cap
+    with pytest.raises(ConfigError, match="depths"):
+        compare(kind="sudoku", size="6x6", n=1, depths="1,0")
+    with pytest.raises(ConfigError, match="trajectories"):
+        compare(kind="sudoku", size="6x6", n=1, trajectories=0)
+
+
+def test_parse_depths():
+    assert parse_depths("256,1,4,4") == (1, 4, 256)
+    assert parse_depths(" none ") == () and parse_depths(None) is None
+    for bad in ("1,x", "0", "5000"):
+        with pytest.raises(ConfigError, match="depths"):
+            parse_depths(bad)
+
+
+def test_cli_compare_and_trace_depth_options(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    argv = ["compare", "--size", "6x6", "--n", "2", "--methods", "neural", "--out", str(out)]
+    assert main([*argv, "--depths", "1,2,16", "--max-steps", "6", "--trajectories", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy vs test-time depth" in text and "depth.csv" in text
+    assert (out / "accuracy_vs_depth.png").is_file()
+    assert main([*argv, "--depths", "1,0"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: depths:")
+    puzzle = "1.......3............4.............5"
+    assert main(["trace", puzzle, "--box", "2x3", "--max-steps", "9"]) in (0, 1)
+    assert "--- step 9:" in capsys.readouterr().out
+    assert main(["trace", puzzle, "--box", "2x3", "--max-steps", "5000"]) == 1
+    assert "max_steps" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import pytest
 from neurosym.analysis import Correlation
 from neurosym.plots import (
     plot_accuracy_by_difficulty,
+    plot_accuracy_vs_depth,
     plot_accuracy_vs_steps,
     plot_robustness,
     plot_steps_vs_effort,
@@ -180,3 +181,17 @@ def test_robustness(tmp_path):
     assert_png(plot_robustness([], tmp_path / "empty.png"))
     partial = [{"method": "neural", "givens_mode": "hard", "errors": 1, "accuracy": None}]
     assert_png(plot_robustness(partial, tmp_path / "partial.png"))
+
+
+def test_accuracy_vs_depth(tmp_path):
+    curves = {
+        "all": [(256, 0.9), (1, 0.1), (4, 0.6)],
+        "0": [(1, 0.2), (4, 0.9), (256, 1.0)],
+        ">5": [(1, 0.0), (4, float("nan")), (256, 0.5)],
+    }
+    path = plot_accuracy_vs_depth(
+        curves, tmp_path / "d" / "depth.png", trained_depth=4, counts={"all": 3, "0": 2}
+    )
+    assert_png(path)
+    assert_png(plot_accuracy_vs_depth({}, tmp_path / "empty.png"))
+    assert_png(plot_accuracy_vs_depth({"all": [(0, 0.5)]}, tmp_path / "zero.png"))
