@@ -221,6 +221,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from tasks.errors import ConfigError
 
         raise ConfigError(f"unknown preset {args.preset!r}; choose one of {sorted(PRESET_DATA)}")
+    if args.data:
+        try:
+            extra = json.loads(args.data)
+        except json.JSONDecodeError as exc:
+            from tasks.errors import ConfigError
+
+            raise ConfigError(f"--data must be a JSON object: {exc}") from None
+        if not isinstance(extra, dict):
+            from tasks.errors import ConfigError
+
+            raise ConfigError(f"--data must be a JSON object, got {args.data!r}")
+        data.update(extra)
     fields: dict[str, Any] = {
         "preset": args.preset,
         "data": data,

@@ -54,6 +54,8 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
         "curriculum_steps": 2000,
         "max_extra_givens": 20,
     },
+    # Minimal unique 6x6 puzzles carved on the fly (~3 ms each).
+    "sudoku6-peers": {"kind": "sudoku", "box_rows": 2, "box_cols": 3, "minimal": True},
     # Mazes of every side 5..15 on a 15x15 canvas, half perfect, half with loops, labelled with
     # every cell on a shortest path (one right answer however many shortest paths exist).
     "maze-conv": {

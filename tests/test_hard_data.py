@@ -38,7 +38,9 @@ def test_pool_puzzles_are_minimal_unique_and_rated(pool_file):
     path, pool = pool_file
     back = read_pool(path)
     assert np.array_equal(back["puzzles"], pool["puzzles"])
-    for flat, sol, guesses in list(zip(pool["puzzles"], pool["solutions"], pool["guesses"]))[:6]:
+    for flat, sol, guesses in list(
+        zip(pool["puzzles"], pool["solutions"], pool["guesses"], strict=True)
+    )[:6]:
         task, solution = _task(flat), _task(sol).grid
         assert verify(task, solution).ok
         assert _other_solution(task, solution) is None  # unique

@@ -348,6 +348,20 @@ PRESETS: dict[str, TRMConfig] = {
         n_improve_steps=2,
         max_supervision_steps=8,
     ),
+    # The same network for 6x6 (2x3 boxes; vocabulary 8 covers grids up to 6 digits).
+    "sudoku6-peers": TRMConfig(
+        vocab_size=8,
+        seq_len=36,
+        hidden_size=96,
+        num_heads=6,
+        mixer="peers",
+        box_rows=2,
+        box_cols=3,
+        puzzle_prefix_len=1,
+        n_latent_steps=3,
+        n_improve_steps=2,
+        max_supervision_steps=8,
+    ),
     # Mazes with a 3x3 convolution mixer: local, so a network trained on a 15x15 canvas runs
     # on any H x W, given more recursion (each block application moves information one cell).
     "maze-conv": TRMConfig(
