@@ -212,6 +212,102 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers separated by commas, got {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def _cmd_bench_neural(args: argparse.Namespace) -> int:
+    from neurosym.benchmarks.neural import maze_cases, run_neural_benchmark, sudoku_cases
+    from neurosym.benchmarks.symbolic import find_data_dir
+    from neurosym.neural import default_models
+    from tasks.errors import ConfigError
+    from trm.inference import load_model
+
+    model = args.model or {"sudoku": "sudoku_peers", "maze": "maze_conv"}[args.kind]
+    shipped = default_models()
+    path = shipped.get(model, model)
+    if not os.path.exists(path):
+        raise ConfigError(
+            f"--model {model!r} is neither a checkpoint path nor a shipped model "
+            f"({', '.join(shipped) or 'none shipped'})"
+        )
+    if args.json and os.path.isdir(args.json):
+        raise ConfigError(f"--json {args.json!r} is a directory; name a file")
+    loaded = load_model(path, expected_kind=args.kind)
+    if args.kind == "sudoku":
+        data_dir = find_data_dir(args.data)
+        if data_dir is None:
+            print("note: ../shared/data not found (pass --data): public collections skipped")
+        cases = sudoku_cases(
+            n_minimal=args.n,
+            n_hard=args.n_hard,
+            n_six=args.n_six,
+            seed=args.seed,
+            data_dir=data_dir,
+            progress=print,
+        )
+    else:
+        cases = maze_cases(sizes=args.sizes, n=args.n, seed=args.seed)
+    depths = args.depths or (
+        [8, 16, 32, 64, 128, 256] if args.kind == "sudoku" else [16, 32, 64, 128, 256]
+    )
+    report = run_neural_benchmark(
+        loaded,
+        cases,
+        depths=depths,
+        trajectories=args.trajectories,
+        noise=args.noise,
+        default_depth=args.default_depth,
+        halt_threshold=args.halt_threshold,
+        echo=print,
+    )
+    report.update(model=str(path), kind=args.kind, seed=args.seed)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, default=str)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _cmd_datagen(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from neurosym.hard_data import make_hard_sudoku, write_pool
+    from tasks.errors import ConfigError
+
+    if os.path.isdir(args.out):
+        raise ConfigError(f"--out {args.out!r} is a directory; name an .npz file")
+    if os.path.exists(args.out):
+        raise ConfigError(f"--out {args.out!r} exists; choose a new file")
+    rows, cols = args.box
+    with tqdm(total=args.n, unit="puzzle") as bar:
+        pool = make_hard_sudoku(
+            args.n,
+            seed=args.seed,
+            box_rows=rows,
+            box_cols=cols,
+            start=args.start,
+            workers=args.workers,
+            progress=bar.update,
+        )
+    write_pool(args.out, pool)
+    guesses = pool["guesses"]
+    print(
+        f"wrote {args.out}: {args.n} minimal puzzles, givens {pool['givens'].min()}-"
+        f"{pool['givens'].max()} (mean {pool['givens'].mean():.1f}), "
+        f"{(guesses == 0).mean():.1%} need no guess, {(guesses > 5).mean():.1%} need > 5"
+    )
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from neurosym.train_cli import PRESET_DATA, Progress
     from trm.train import TrainConfig, train
@@ -847,6 +943,45 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--json", default=None, metavar="FILE", help="also write the report as JSON")
     t.set_defaults(func=_cmd_bench_train)
+    nb = bench.add_parser(
+        "neural",
+        help="TRM accuracy vs test-time depth and K trajectories on hard puzzles",
+        description="Valid-answer accuracy (every answer checked by verify) of a TRM at each "
+        "test-time depth (one halting run to the deepest) and with K noisy trajectories under "
+        "each selection rule, with wall time per task on one thread. Sudoku: fresh minimal "
+        "9x9 by guesses needed, puzzles needing >5 guesses, Norvig's and Gecode's collections "
+        "(evaluation only), 6x6 with 10-12 givens. Mazes: perfect and with loops per size.",
+    )
+    nb.add_argument("--kind", choices=["sudoku", "maze"], default="sudoku")
+    nb.add_argument("--model", default=None, help="checkpoint or shipped model name")
+    nb.add_argument("--n", type=int, default=300, help="tasks per generated set")
+    nb.add_argument("--n-hard", type=int, default=100, help="9x9 puzzles needing >5 guesses")
+    nb.add_argument("--n-six", type=int, default=200, help="6x6 puzzles (0: skip)")
+    nb.add_argument("--sizes", type=_int_list, default=[15, 30, 59], help="maze sides")
+    nb.add_argument("--depths", type=_int_list, default=None, help="e.g. 8,16,64,256")
+    nb.add_argument("--trajectories", type=_int_list, default=[1, 8], help="K values")
+    nb.add_argument("--noise", type=float, default=0.1)
+    nb.add_argument("--default-depth", type=int, default=None, help="depth of the K runs")
+    nb.add_argument("--halt-threshold", type=float, default=0.9)
+    nb.add_argument("--seed", type=int, default=2026)
+    nb.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
+    nb.add_argument("--json", default=None, metavar="FILE", help="also write the report")
+    nb.set_defaults(func=_cmd_bench_neural)
+
+    g = sub.add_parser(
+        "datagen",
+        help="generate a pool of hard Sudoku puzzles for training",
+        description="Minimal unique Sudoku puzzles (no given removable), each rated by the "
+        "backtracking solver's guesses, written to an .npz that `neurosym train --data "
+        "'{\"pool_path\": FILE}'` draws from. Seeded: puzzle i comes from (seed, start+i).",
+    )
+    g.add_argument("--n", type=int, default=1000)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--start", type=int, default=0)
+    g.add_argument("--box", type=_box_arg, default=(3, 3), help="ROWSxCOLS (default 3x3)")
+    g.add_argument("--workers", type=int, default=1)
+    g.add_argument("--out", required=True, help="the .npz file to write")
+    g.set_defaults(func=_cmd_datagen)
     return parser
 
 
