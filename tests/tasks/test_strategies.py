@@ -41,7 +41,9 @@ def test_box_shapes_in_bounds(box: tuple[int, int]) -> None:
 def _collect(strategy: st.SearchStrategy, n: int = 300) -> set:
     seen: set = set()
 
-    @settings(_SETTINGS, max_examples=n, database=None)
+    # Derandomized: a coverage check must not depend on the luck of one run (one of eleven
+    # branches of any_task_inputs went undrawn in 300 random examples on a loaded machine).
+    @settings(_SETTINGS, max_examples=n, database=None, derandomize=True)
     @given(strategy)
     def collect(value: object) -> None:
         seen.add(value)
