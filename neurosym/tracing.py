@@ -84,9 +84,9 @@ def trace_task(
     >>> task, _ = generate_puzzle(2, 3, n_givens=20, rng=3)
     >>> tr = trace_task(task)
     >>> [r.step for r in tr.rows], tr.correct_step is not None
-    ([1, 2, 3, 4], True)
-    >>> len(trace_task(task, cycles=True).rows)  # 4 steps x T=2 answer updates
-    8
+    ([1, 2, 3, 4, 5, 6, 7, 8], True)
+    >>> len(trace_task(task, cycles=True).rows)  # 8 steps x T=2 answer updates
+    16
     >>> len(trace_task(task, max_steps=10).rows)  # past the trained 4
     10
     """
@@ -188,8 +188,8 @@ def cycle_tokens(
     >>> from tasks.generators import generate_puzzle
     >>> task, _ = generate_puzzle(2, 3, n_givens=20, rng=3)
     >>> loaded, _ = resolve_model(task)
-    >>> cycle_tokens(loaded, [task]).shape  # 4 supervision steps x 2 cycles, 36 cells
-    (1, 8, 36)
+    >>> cycle_tokens(loaded, [task]).shape  # 8 supervision steps x 2 cycles, 36 cells
+    (1, 16, 36)
     """
     return cycle_trace(loaded, tasks, batch_size=batch_size, max_steps=max_steps)[0]
 

@@ -176,12 +176,20 @@ def run_neural_benchmark(
     """
     import torch
 
+    from tasks.errors import UnsupportedTaskError
+    from trm.inference import codec_for
+
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     report: dict[str, Any] = {"cases": {}}
     try:
         for case in cases:
             if not case.tasks:
+                continue
+            try:
+                codec_for(loaded, case.tasks[0])
+            except UnsupportedTaskError as exc:
+                echo(f"\n{case.name}: skipped ({exc})")
                 continue
             curve = depth_curve(loaded, case.tasks, depths, halt_threshold=halt_threshold)
             n = len(case.tasks)

@@ -58,7 +58,11 @@ def test_compare_writes_well_formed_csv_summary_and_plots(six):
     assert "accuracy_vs_steps" in summary["search"] and "guidance" in summary["search"]
     # The depth curve, by default up to 256 supervision steps, per difficulty bucket.
     by_depth = summary["search"]["accuracy_vs_depth"]
-    assert by_depth["depths"] == list(DEFAULT_DEPTHS) and by_depth["trained_depth"] == 4
+    from neurosym.neural import resolve_model
+
+    shipped, _ = resolve_model(make_puzzles("sudoku", "6x6", 1, seed=5).tasks[0])
+    trained = shipped.config.max_supervision_steps
+    assert by_depth["depths"] == list(DEFAULT_DEPTHS) and by_depth["trained_depth"] == trained
     buckets = by_depth["buckets"]
     assert list(buckets)[0] == "all" and buckets["all"]["n"] == 6
     assert sum(e["n"] for b, e in buckets.items() if b != "all") == 6
@@ -128,7 +132,10 @@ def test_trace_steps_and_png(tmp_path):
 
     task, solution = generate_puzzle(2, 3, n_givens=16, rng=8)
     tr = neurosym.trace(task, png=tmp_path / "trace.png")
-    assert [r.step for r in tr.rows] == [1, 2, 3, 4]
+    from neurosym.neural import resolve_model
+
+    n_sup = resolve_model(task)[0].config.max_supervision_steps  # the shipped 6x6 model's
+    assert [r.step for r in tr.rows] == list(range(1, n_sup + 1))
     assert tr.rows[0].changed == 36  # the first step fills every cell
     for row in tr.rows:
         assert row.correct == verify(task, row.answer).ok

@@ -71,7 +71,7 @@ def test_model_must_cover_the_task(tiny_checkpoint):
 
 
 def test_no_shipped_model_is_a_clear_error():
-    task, _ = generate_puzzle(2, 2, n_givens=8, rng=1)
+    task, _ = generate_puzzle(3, 4, n_givens=100, rng=1)  # 12 digits: more than any covers
     with pytest.raises(
         UnsupportedTaskError, match=r"no shipped TRM model.*covered: .*6x6 Sudoku.*9x9 Sudoku"
     ):
