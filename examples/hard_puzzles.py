@@ -1,7 +1,7 @@
 """Hard puzzles with the network: test-time depth, noisy trajectories, the verifier's pick,
 and one maze model for every size.
 
-Run with ``python examples/hard_puzzles.py`` (about a minute on one CPU thread).
+Run with ``python examples/hard_puzzles.py`` (about 15 seconds on one CPU thread).
 """
 
 from neurosym import solve

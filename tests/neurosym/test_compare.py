@@ -235,12 +235,17 @@ def test_accuracy_vs_depth_is_what_solve_answers_at_that_depth():
         results = [neurosym.solve(t, method="neural", max_steps=k) for t in puzzles.tasks]
         assert acc == sum(r.verified for r in results) / len(results), k
         assert steps == pytest.approx(sum(r.effort["trm_steps"] for r in results) / len(results))
-    # After exactly 4 steps (the trained depth): the last point of the step-by-step curve.
-    report4 = compare(puzzles, methods=("neural",), depths=(4,), guided=False)
-    [(_, acc4)] = report4.search["accuracy_vs_depth"]["buckets"]["all"]["accuracy_all_steps"]
-    assert acc4 == report4.search["accuracy_vs_steps"][-1][1]
+    # After exactly the depth the answers ran under (the shipped model's default): the last
+    # point of the step-by-step curve.
+    from neurosym.neural import default_max_steps, resolve_model
+
+    loaded, _ = resolve_model(puzzles.tasks[0])
+    depth = default_max_steps(loaded, puzzles.tasks[0]) or loaded.config.max_supervision_steps
+    report_d = compare(puzzles, methods=("neural",), depths=(depth,), guided=False)
+    [(_, acc_d)] = report_d.search["accuracy_vs_depth"]["buckets"]["all"]["accuracy_all_steps"]
+    assert acc_d == report_d.search["accuracy_vs_steps"][-1][1]
     # The step-by-step analyses keep reading the depth the answers ran under.
-    assert len(report.search["accuracy_vs_steps"]) == 4
+    assert len(report.search["accuracy_vs_steps"]) == depth
     # Puzzle difficulty buckets partition the puzzles.
     rows = {b: e["n"] for b, e in curve["buckets"].items() if b != "all"}
     assert set(rows) == {r["difficulty"] for r in report.rows} and sum(rows.values()) == 6

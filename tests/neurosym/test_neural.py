@@ -13,6 +13,7 @@ from neurosym import (
     solve,
     verify,
 )
+from neurosym.neural import MODELS_DIR
 from tasks.generators import generate_perfect_maze, generate_puzzle
 
 
@@ -76,10 +77,13 @@ def test_no_shipped_model_is_a_clear_error():
         UnsupportedTaskError, match=r"no shipped TRM model.*covered: .*6x6 Sudoku.*9x9 Sudoku"
     ):
         solve(task, method="neural")
-    # The 9x9 maze model covers exactly 9x9 (it scores 0% on smaller mazes padded to 9x9).
+    # The fixed-size 9x9 maze model covers exactly 9x9 (0% on smaller mazes padded to 9x9);
+    # the shipped convolutional model answers every size.
     for h, w in ((11, 11), (7, 7)):
-        with pytest.raises(UnsupportedTaskError, match=rf"covers this {h}x{w} maze.*9x9 mazes"):
-            solve(generate_perfect_maze(h, w, rng=0), method="neural")
+        maze = generate_perfect_maze(h, w, rng=0)
+        with pytest.raises(UnsupportedTaskError, match=r"9x9 mazes"):
+            solve(maze, method="neural", model=MODELS_DIR / "maze9")
+        assert solve(maze, method="neural").backend == "trm"
 
 
 def test_shipped_6x6_model_solves_easy_puzzles():
