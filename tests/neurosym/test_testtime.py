@@ -152,8 +152,9 @@ def test_default_depth_table(shipped, monkeypatch):
     peers = neural._load_path(shipped["sudoku_peers"])
     small, big = generate_perfect_maze(7, 7, rng=0), generate_perfect_maze(31, 31, rng=0)
     sudoku, _ = generate_puzzle(3, 3, n_givens=30, rng=0)
-    assert neural.DEFAULT_DEPTH == {}  # the old models keep their trained depth
-    assert neural.default_max_steps(conv, big) is None
+    assert neural.DEFAULT_DEPTH["sudoku_peers"] == 32  # measured; see the model card
+    monkeypatch.setattr(neural, "DEFAULT_DEPTH", {})
+    assert neural.default_max_steps(conv, big) is None  # unlisted: the trained depth
     monkeypatch.setattr(neural, "DEFAULT_DEPTH", {"maze_conv": "per-cell", "sudoku_peers": 12})
     assert neural.default_max_steps(conv, small) == max(2, math.ceil(small.n_free / 8))
     assert neural.default_max_steps(conv, big) == math.ceil(big.n_free / 8) > 2
@@ -308,7 +309,10 @@ def test_hybrid_repairs_from_the_halt_choice_when_none_verifies(monkeypatch):
 # --------------------------------------------------------------------------- size-agnostic
 
 
-def test_size_agnostic_models_cover_every_size_they_can_run(shipped):
+def test_size_agnostic_models_cover_every_size_they_can_run(shipped, monkeypatch):
+    # A specialist listed first answers its own size; the others go to the size-agnostic ones.
+    monkeypatch.setattr(neural, "PREFERRED_MODELS", ("sudoku6", "sudoku_peers", "maze_conv"))
+
     def resolved(task):
         loaded, _ = neural.resolve_model(task)
         return next(n for n, p in shipped.items() if neural._load_path(p) is loaded)
