@@ -298,16 +298,9 @@ def sampling(
     >>> sampling(1, select="verify")
     (1, 0.0, 'verify')
     """
-    from trm.inference import MAX_TRAJECTORIES
+    from trm.inference import check_trajectories
 
-    if (
-        isinstance(trajectories, bool)
-        or not isinstance(trajectories, int)
-        or not 1 <= trajectories <= MAX_TRAJECTORIES
-    ):
-        raise ConfigError(
-            f"trajectories must be an int in 1..{MAX_TRAJECTORIES}, got {trajectories!r}"
-        )
+    check_trajectories(trajectories)
     if select is not None and select not in SELECT_RULES:
         raise ConfigError(f"select must be one of {list(SELECT_RULES)}, got {select!r}")
     if noise is None:

@@ -34,6 +34,7 @@ __all__ = [
     "MAX_TRAJECTORIES",
     "load_model",
     "codec_for",
+    "check_trajectories",
     "predict",
     "evaluate",
 ]
@@ -300,7 +301,14 @@ def _check_steps(model: TRM, max_steps: int | None) -> int:
     return max_steps
 
 
-def _check_trajectories(trajectories: int, noise: float, select: str) -> tuple[int, float]:
+def check_trajectories(trajectories: object) -> int:
+    """``trajectories`` if it is an int in ``1..MAX_TRAJECTORIES``, else :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> check_trajectories(8)
+    8
+    """
     if (
         isinstance(trajectories, bool)
         or not isinstance(trajectories, int)
@@ -309,6 +317,11 @@ def _check_trajectories(trajectories: int, noise: float, select: str) -> tuple[i
         raise ConfigError(
             f"trajectories must be an int in 1..{MAX_TRAJECTORIES}, got {trajectories!r}"
         )
+    return trajectories
+
+
+def _check_trajectories(trajectories: int, noise: float, select: str) -> tuple[int, float]:
+    check_trajectories(trajectories)
     if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 10:
         raise ConfigError(f"noise must be a number in [0, 10], got {noise!r}")
     if select not in SELECTION_RULES:
