@@ -57,7 +57,7 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 #: that covers it (absent folders are skipped; shipped models not listed come after, by name).
 #: The order follows measurement (model card: ``models/README.md``): on 300 unique 6x6 puzzles
 #: with 10-12 givens ``sudoku6_peers`` is right on 99.7%, ``sudoku6`` on 88.0%; on 200 minimal
-#: 9x9 puzzles ``sudoku_peers`` on 71.0% at its default depth, ``sudoku9`` on 33.0% at 16 steps
+#: 9x9 puzzles ``sudoku_peers`` on 77.0% at its default depth, ``sudoku9`` on 33.0% at 16 steps
 #: (and on 300 unique 9x9 puzzles with 30-35 givens 99.3% vs 96.0%). ``maze9`` keeps 9x9 mazes
 #: (100% there); ``maze_conv`` answers every other size.
 PREFERRED_MODELS: tuple[str, ...] = (
@@ -73,9 +73,9 @@ PREFERRED_MODELS: tuple[str, ...] = (
 #: earlier) of each shipped model folder when the caller gives none: an int, or ``"per-cell"``
 #: for :func:`per_cell_depth`. A folder not listed runs its trained ``N_sup``.
 DEFAULT_DEPTH: dict[str, int | Literal["per-cell"]] = {
-    # Minimal 9x9 (200, bench neural): 60.5% at 8 steps (trained), 67.5% at 16, 71.0% at 32
-    # (13.6 steps on average with halting), 73.0% at 64 (22.5 steps): 32 is where more depth
-    # stops paying for its time.
+    # Minimal 9x9 (200, bench neural): 60.5% at 8 steps (trained), 70.5% at 16, 77.0% at 32
+    # (12.7 steps on average with halting), 79.0% at 64 (19.7 steps), 82.0% at 128 (31.7):
+    # past 32 each doubling costs ~1.6x the time for 2-3 points.
     "sudoku_peers": 32,
     "maze_conv": "per-cell",
 }
