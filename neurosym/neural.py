@@ -359,19 +359,9 @@ def choose(
             if ok(task, cand.answer):
                 return k
         rule = "halt"
-    if rule == "halt":
-        return max(range(len(cands)), key=lambda k: (cands[k].halt_prob, -k))
-    if rule == "first":
-        return min(range(len(cands)), key=lambda k: (cands[k].steps, -cands[k].halt_prob, k))
-    votes: dict[bytes, list[int]] = {}
-    for k, cand in enumerate(cands):
-        votes.setdefault(np.asarray(cand.tokens).tobytes(), []).append(k)
+    from trm.inference import select_candidate
 
-    def rank(members: list[int]) -> tuple[int, float, int]:
-        mean_halt = float(np.mean([cands[k].halt_prob for k in members]))
-        return (len(members), mean_halt, -members[0])
-
-    return max(votes.values(), key=rank)[0]
+    return select_candidate(cands, rule)
 
 
 @contextlib.contextmanager

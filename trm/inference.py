@@ -36,6 +36,7 @@ __all__ = [
     "codec_for",
     "check_trajectories",
     "predict",
+    "select_candidate",
     "evaluate",
 ]
 
@@ -410,15 +411,24 @@ def _groups(
     return list(groups.values())
 
 
-def _select(cands: list[Candidate], rule: str) -> int:
-    """Index of the chosen trajectory under ``rule`` (see :data:`SELECTION_RULES`)."""
+def select_candidate(cands: Sequence[Candidate], rule: str) -> int:
+    """Index of the chosen trajectory under ``rule`` (see :data:`SELECTION_RULES`).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as C
+    >>> cands = [C(tokens=np.zeros(2), steps=3, halt_prob=0.9),
+    ...          C(tokens=np.ones(2), steps=1, halt_prob=0.2)]
+    >>> select_candidate(cands, "halt"), select_candidate(cands, "first")
+    (0, 1)
+    """
     if rule == "halt":
         return max(range(len(cands)), key=lambda k: (cands[k].halt_prob, -k))
     if rule == "first":
         return min(range(len(cands)), key=lambda k: (cands[k].steps, -cands[k].halt_prob, k))
     votes: dict[bytes, list[int]] = {}
     for k, cand in enumerate(cands):
-        votes.setdefault(cand.tokens.tobytes(), []).append(k)
+        votes.setdefault(np.asarray(cand.tokens).tobytes(), []).append(k)
 
     def rank(members: list[int]) -> tuple[int, float, int]:
         mean_halt = float(np.mean([cands[k].halt_prob for k in members]))
@@ -577,7 +587,7 @@ def predict(
                             halt_prob=prob,
                         )
                     )
-                chosen = _select(cands, select) if k > 1 else 0
+                chosen = select_candidate(cands, select) if k > 1 else 0
                 best = cands[chosen]
                 step_trace = None
                 if trace:

@@ -126,7 +126,7 @@ def trajectory_table(
     selection keeps). Returns ``{"rules": {rule: accuracy}, "seconds", "mean_steps"}``.
     """
     from tasks.verify import verify
-    from trm.inference import _select, predict
+    from trm.inference import predict, select_candidate
 
     t0 = time.perf_counter()
     preds = predict(
@@ -144,7 +144,7 @@ def trajectory_table(
     ok = [[verify(t, c.answer).ok for c in p.candidates] for t, p in zip(tasks, preds, strict=True)]
     rules: dict[str, float] = {}
     for rule in ("halt", "first", "vote"):
-        chosen = [_select(p.candidates, rule) for p in preds]
+        chosen = [select_candidate(p.candidates, rule) for p in preds]
         rules[rule] = float(np.mean([o[k] for o, k in zip(ok, chosen, strict=True)]))
     rules["verify"] = float(np.mean([any(o) for o in ok]))
     steps = [c.steps for p in preds for c in p.candidates]

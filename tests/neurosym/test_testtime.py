@@ -218,7 +218,7 @@ def _cand(answer, *, steps=1, halt=0.5, tokens=0):
     st.sampled_from(["halt", "first", "vote", "verify"]),
 )
 def test_choose_matches_the_reference_rules(spec, rule):
-    from trm.inference import _select
+    from trm.inference import select_candidate
 
     cands = [_cand("good" if ok else "bad", steps=s, halt=h, tokens=t) for s, h, t, ok in spec]
 
@@ -227,11 +227,11 @@ def test_choose_matches_the_reference_rules(spec, rule):
 
     k = neural.choose(None, cands, rule, check=check)
     if rule != "verify":
-        assert k == _select(cands, rule)  # the same rule as trm.inference.predict applies
+        assert k == select_candidate(cands, rule)  # the same rule as trm.inference.predict applies
     elif any(ok for *_, ok in spec):
         assert cands[k].answer == "good" and all(c.answer == "bad" for c in cands[:k])
     else:
-        assert k == _select(cands, "halt")
+        assert k == select_candidate(cands, "halt")
 
 
 def _solution_and_wrongs(seed: int):
