@@ -25,18 +25,6 @@ def _one_thread():
     torch.set_num_threads(old)
 
 
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    from trm.train import TrainConfig, train
-
-    out = tmp_path_factory.mktemp("trm6")
-    cfg = TrainConfig(
-        steps=4, batch_size=4, model={"hidden_size": 16}, eval_size=0, device="cpu", threads=1
-    )
-    train(cfg, out)
-    return out
-
-
 def test_neural_answer_is_verified_not_trusted(tiny_checkpoint):
     task, _ = generate_puzzle(2, 3, n_givens=20, rng=1)
     r = solve(task, method="neural", model=tiny_checkpoint)

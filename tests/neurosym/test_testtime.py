@@ -383,20 +383,8 @@ def test_trace_cycles_of_size_agnostic_models_match_predict(shipped):
 # --------------------------------------------------------------------------- eval
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    from trm.train import TrainConfig, train
-
-    out = tmp_path_factory.mktemp("trm6eval")
-    cfg = TrainConfig(
-        steps=2, batch_size=4, model={"hidden_size": 16}, eval_size=0, device="cpu", threads=1
-    )
-    train(cfg, out)
-    return out
-
-
-def test_cli_eval_rules_from_one_run(tiny_run, capsys):
-    argv = ["eval", str(tiny_run), "--generate", "6", "--json"]
+def test_cli_eval_rules_from_one_run(tiny_checkpoint, capsys):
+    argv = ["eval", str(tiny_checkpoint), "--generate", "6", "--json"]
     assert main([*argv, "--trajectories", "4", "--noise", "0.5", "--select", "vote"]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["n"] == 6 and rep["trajectories"] == 4 and rep["select"] == "vote"
@@ -408,7 +396,7 @@ def test_cli_eval_rules_from_one_run(tiny_run, capsys):
     assert main([*argv, "--max-steps", "7"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["mean_steps"] == 7.0  # untrained: no halting, the whole test-time depth
-    assert main(["eval", str(tiny_run), "--generate", "6", "--trajectories", "3"]) == 0
+    assert main(["eval", str(tiny_checkpoint), "--generate", "6", "--trajectories", "3"]) == 0
     text = capsys.readouterr().out
     assert "halt *" in text and "wall time per puzzle" in text
 
