@@ -345,6 +345,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "threads",
         "optimizer",
         "ema_warmup",
+        "lr_min_ratio",
+        "decay_start",
+        "decay_steps",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -149,6 +149,14 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--optimizer", choices=["adamw", "adamatan2"], default=None)
+    p.add_argument(
+        "--lr-min-ratio",
+        type=float,
+        default=None,
+        help="cosine decay of the lr to this fraction (default 1.0: constant after warm-up)",
+    )
+    p.add_argument("--decay-start", type=int, default=None, help="last step at the full lr")
+    p.add_argument("--decay-steps", type=int, default=None, help="length of the cosine decay")
     p.add_argument("--eval-every", type=int, default=None)
     p.add_argument("--eval-size", type=int, default=None)
     p.add_argument("--checkpoint-every", type=int, default=None)

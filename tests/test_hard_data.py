@@ -136,6 +136,41 @@ def test_mixed_mazes_have_many_sizes_loops_and_union_labels():
     assert len(sizes) >= 4 and several >= 3
 
 
+def _has_cycle(task: MazeTask) -> bool:
+    """A free-cell graph is a forest iff edges = cells - components; count both."""
+    free = {(r, c) for r in range(task.height) for c in range(task.width) if task.is_free(r, c)}
+    edges = sum(((r + 1, c) in free) + ((r, c + 1) in free) for r, c in free)
+    seen, components = set(), 0
+    for cell in free:
+        if cell in seen:
+            continue
+        components += 1
+        todo = [cell]
+        seen.add(cell)
+        while todo:
+            r, c = todo.pop()
+            for nxt in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+                if nxt in free and nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+    return edges > len(free) - components
+
+
+def test_loop_curriculum_withholds_loops_until_its_step_and_not_from_evaluation():
+    cfg = MazeData(height=9, width=9, maze="mixed", loop_prob=1.0, loop_start_step=100)
+    stream = TaskStream(cfg, np.random.default_rng(0))
+    stream.set_step(99)
+    assert not any(_has_cycle(stream.next_example().task) for _ in range(40))
+    # From the step on every maze comes from the loop generator; small ones often end up with
+    # no wall opened (6 of these 20 have a cycle, seed fixed).
+    stream.set_step(100)
+    assert sum(_has_cycle(stream.next_example().task) for _ in range(20)) >= 3
+    evaluation = make_eval_set(cfg, 10, seed=1)  # the full mix, whatever the curriculum
+    assert sum(_has_cycle(task) for task in evaluation.tasks) >= 3
+    with pytest.raises(ConfigError, match="loop_start_step"):
+        MazeData(maze="mixed", loop_start_step=-1)
+
+
 def test_union_label_of_a_perfect_maze_is_its_path():
     maze = MazeTask.parse("S.#\n#.G")
     assert union_of_shortest_paths(maze) == [(0, 0), (0, 1), (1, 1), (1, 2)]

@@ -168,6 +168,13 @@ class MazeData(_DataBase):
     )
     min_size: int = Field(5, ge=2, description="'mixed' only: the smallest maze side.")
     loop_prob: float = Field(0.5, ge=0, le=1, description="'mixed' only: share with loops.")
+    loop_start_step: int = Field(
+        0,
+        ge=0,
+        description="'mixed' only: a curriculum; before this optimiser step every maze is "
+        "perfect (loops are drawn but not used), from it on loop_prob applies. Evaluation sets "
+        "always use loop_prob.",
+    )
     label: Literal["path", "union"] = Field(
         "path",
         description="'path': one shortest path (BFS order breaks ties); 'union': every cell on "
@@ -472,7 +479,8 @@ class TaskStream:
             task = generate_maze_hard(size=cfg.height, min_path_length=cfg.min_path_length, rng=rng)
         else:
             size = int(rng.integers(cfg.min_size, cfg.height + 1))
-            loops = rng.random() < cfg.loop_prob
+            # The coin is drawn before and after loop_start_step alike (a plain curriculum).
+            loops = rng.random() < cfg.loop_prob and self.step >= cfg.loop_start_step
             if loops:
                 task = generate_maze_hard(size=size, min_path_length=0, rng=rng)
             else:
@@ -553,6 +561,8 @@ def make_eval_set(
     if base.get("pool_path") is not None:
         # Never score on the training pool: fresh minimal puzzles from the evaluation seed.
         fresh.update(pool_path=None, minimal=True)
+    if base.get("loop_start_step"):
+        fresh["loop_start_step"] = 0  # score on the full mix, whatever the curriculum
     cfg = data_config({**base, **fresh, **overrides})
     stream = TaskStream(cfg, np.random.default_rng(seed))
     examples = stream.next_examples(n)

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from tasks.errors import CheckpointError, ConfigError
 
-__all__ = ["AdamATan2", "make_optimizer", "warmup_lr", "set_lr", "EMA"]
+__all__ = ["AdamATan2", "make_optimizer", "warmup_lr", "scheduled_lr", "set_lr", "EMA"]
 
 
 def _check_hparams(lr: float, betas: tuple[float, float], weight_decay: float) -> None:
@@ -204,6 +204,68 @@ def warmup_lr(step: int, base_lr: float, warmup_steps: int) -> float:
     if step >= warmup_steps:
         return float(base_lr)
     return base_lr * step / warmup_steps
+
+
+def scheduled_lr(
+    step: int,
+    base_lr: float,
+    warmup_steps: int,
+    *,
+    lr_min_ratio: float = 1.0,
+    decay_start: int = 0,
+    decay_steps: int = 0,
+) -> float:
+    """Learning rate at optimiser step ``step``: warm-up, constant, then a cosine decay.
+
+    The reference's schedule is a linear warm-up then a cosine from ``base_lr`` to
+    ``base_lr * lr_min_ratio`` (its default ratio 1.0 makes the cosine constant). Here the
+    cosine runs over steps ``decay_start .. decay_start + decay_steps`` and stays at the floor
+    after, so its horizon is a field of its own rather than the run's length: a run can be
+    extended (``steps`` changed on resume) without changing any learning rate it already used,
+    and a constant-rate run can be given a decay that starts at its checkpoint.
+
+    Parameters
+    ----------
+    step : int
+        Optimiser steps taken (>= 0); the first update uses ``step = 1``.
+    base_lr : float
+    warmup_steps : int
+        Linear ramp from 0 (>= 0).
+    lr_min_ratio : float
+        Floor of the decay as a fraction of ``base_lr``, in [0, 1]; 1.0 means no decay.
+    decay_start : int
+        Last step at the full rate (>= 0; a decay starting inside the warm-up starts after it).
+    decay_steps : int
+        Length of the cosine (>= 0; 0 with a ratio below 1 drops to the floor at once).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ConfigError
+        If a step count is negative or ``lr_min_ratio`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> [scheduled_lr(s, 1.0, 2, lr_min_ratio=0.0, decay_start=4, decay_steps=4)
+    ...  for s in (1, 2, 4, 6, 8, 9)]
+    [0.5, 1.0, 1.0, 0.5, 0.0, 0.0]
+    """
+    if decay_start < 0 or decay_steps < 0:
+        raise ConfigError(
+            f"decay_start and decay_steps must be >= 0, got {decay_start} and {decay_steps}"
+        )
+    if not 0.0 <= lr_min_ratio <= 1.0:
+        raise ConfigError(f"lr_min_ratio must be in [0, 1], got {lr_min_ratio}")
+    lr = warmup_lr(step, base_lr, warmup_steps)
+    start = max(decay_start, warmup_steps)
+    if lr_min_ratio == 1.0 or step <= start:
+        return lr  # exactly the constant rate: a decay added later changes no earlier step
+    progress = 1.0 if decay_steps == 0 else min(1.0, (step - start) / decay_steps)
+    cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return float(base_lr) * (lr_min_ratio + (1.0 - lr_min_ratio) * cosine)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

@@ -60,7 +60,7 @@ from trm.metrics import METRICS_FILE as METRICS_FILE  # re-exported (it was defi
 from trm.metrics import PLOT_FILE as PLOT_FILE  # re-exported (it was defined here)
 from trm.metrics import _Metrics
 from trm.model import TRM, Carry
-from trm.optim import EMA, make_optimizer, set_lr, warmup_lr
+from trm.optim import EMA, make_optimizer, scheduled_lr, set_lr
 from trm.run_state import _checkpoint_contents, _restore
 
 __all__ = ["TrainConfig", "TrainState", "TrainResult", "Callback", "train"]
@@ -110,6 +110,17 @@ class TrainConfig(BaseModel):
     weight_decay: float = Field(0.1, ge=0, description="Decoupled weight decay (reference 1.0).")
     betas: tuple[float, float] = Field((0.9, 0.95), description="Adam moment decay rates.")
     warmup_steps: int = Field(100, ge=0, description="Linear lr warm-up from 0 (reference 2000).")
+    lr_min_ratio: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Cosine decay floor as a fraction of lr; 1.0 keeps the rate constant after "
+        "the warm-up (the reference's default, lr_min_ratio).",
+    )
+    decay_start: int = Field(0, ge=0, description="Last step at the full rate (see lr_min_ratio).")
+    decay_steps: int = Field(
+        0, ge=0, description="Length of the cosine from decay_start to the floor, in steps."
+    )
     optimizer: Literal["adamw", "adamatan2"] = Field("adamw", description="Network optimiser.")
     ema_decay: float | None = Field(0.999, description="EMA rate; None trains without EMA.")
     ema_warmup: bool = Field(
@@ -215,17 +226,37 @@ class TrainConfig(BaseModel):
         return preset(self.preset, **overrides)
 
 
-def _check_resumable(saved: dict[str, Any], cfg: TrainConfig) -> None:
+# The learning-rate schedule may change on resume when the new one gives every step already
+# taken the rate it had: the run so far is then exactly the new schedule's run so far.
+_SCHEDULE_FIELDS = frozenset({"lr_min_ratio", "decay_start", "decay_steps"})
+
+
+def _lr_at(cfg: TrainConfig, step: int) -> float:
+    return scheduled_lr(
+        step,
+        cfg.lr,
+        cfg.warmup_steps,
+        lr_min_ratio=cfg.lr_min_ratio,
+        decay_start=cfg.decay_start,
+        decay_steps=cfg.decay_steps,
+    )
+
+
+def _check_resumable(saved: dict[str, Any], cfg: TrainConfig, step: int) -> None:
     try:
         old = TrainConfig.model_validate(saved)
     except ConfigError as exc:
         raise CheckpointError(f"the checkpoint's train_config is invalid: {exc}") from exc
     old_d, new_d = old.model_dump(mode="json"), cfg.model_dump(mode="json")
-    differ = sorted(k for k in new_d if k not in _RESUMABLE_CHANGES and old_d[k] != new_d[k])
+    keep = _RESUMABLE_CHANGES
+    if all(_lr_at(old, t) == _lr_at(cfg, t) for t in range(1, step + 1)):
+        keep = keep | _SCHEDULE_FIELDS
+    differ = sorted(k for k in new_d if k not in keep and old_d.get(k) != new_d[k])
     if differ:
         raise ConfigError(
             f"cannot resume: {', '.join(differ)} differ from the checkpoint's run; only "
-            f"{', '.join(sorted(_RESUMABLE_CHANGES))} may change"
+            f"{', '.join(sorted(_RESUMABLE_CHANGES))} may change (and the lr schedule, "
+            f"if it gives the {step} steps taken the same rates)"
         )
 
 
@@ -388,7 +419,9 @@ def train(
     resume : bool
         Continue from ``out_dir``'s checkpoint up to ``config.steps``. Only the fields that do
         not change the numbers (steps, eval/checkpoint cadence, eval_size, threads, device,
-        compile) may differ from the checkpoint's config.
+        compile) may differ from the checkpoint's config, and the lr schedule (``lr_min_ratio``,
+        ``decay_start``, ``decay_steps``) when it gives every step already taken the same rate,
+        e.g. a decay added to a constant-rate run from its checkpoint on.
     callbacks : sequence
         Objects with any of ``on_step(state)``, ``on_eval(state)``, ``on_checkpoint(path)``.
 
@@ -480,7 +513,7 @@ def _train(
         tensors, meta = load_checkpoint(out, expected_kind=cfg.data.kind)
         if not isinstance(meta.get("train_config"), dict):
             raise CheckpointError(f"{out} holds a model checkpoint, not a resumable training run")
-        _check_resumable(meta["train_config"], cfg)
+        _check_resumable(meta["train_config"], cfg, int(meta.get("step", 0)))
         step, last_metrics, last_eval = _restore(
             out, tensors, meta, dist_ctx, model, optimizer, ema, slots, rng, device
         )
@@ -538,7 +571,7 @@ def _train(
             t0 = time.perf_counter()
             stream.set_step(step)
             _refill(slots, stream, rng, model, explore_p)
-            set_lr(optimizer, warmup_lr(step + 1, cfg.lr, cfg.warmup_steps))
+            set_lr(optimizer, _lr_at(cfg, step + 1))
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
                 carry, logits, halt_logits = forward(slots.inputs, Carry(y=slots.y, z=slots.z))
             weights = label_weights(slots.labels, cfg.label_weights) if cfg.label_weights else None

@@ -39,7 +39,7 @@ from trm.losses import (
     softmax_cross_entropy,
     stablemax_cross_entropy,
 )
-from trm.optim import EMA, AdamATan2, make_optimizer, set_lr, warmup_lr
+from trm.optim import EMA, AdamATan2, make_optimizer, scheduled_lr, set_lr, warmup_lr
 
 
 @pytest.mark.parametrize("name", ["trm.losses", "trm.optim", "trm.checkpoint"])
@@ -289,6 +289,27 @@ def test_warmup_lr():
         warmup_lr(-1, 1.0, 4)
     with pytest.raises(ConfigError, match="warmup_steps"):
         warmup_lr(1, 1.0, -4)
+
+
+def test_scheduled_lr_is_warmup_then_constant_then_a_cosine_to_the_floor():
+    lrs = [
+        scheduled_lr(s, 2.0, 2, lr_min_ratio=0.25, decay_start=4, decay_steps=4) for s in range(11)
+    ]
+    assert lrs[:5] == [0.0, 1.0, 2.0, 2.0, 2.0]  # warm-up, then exactly the base rate
+    assert lrs[6] == pytest.approx(0.5 + 1.5 * 0.5)  # half-way down the cosine
+    assert lrs[8:] == [0.5, 0.5, 0.5]  # the floor, held
+    assert all(a >= b for a, b in zip(lrs[4:], lrs[5:], strict=False))  # never rises
+    # Ratio 1.0 (the default) is the plain warm-up schedule at every step.
+    assert [scheduled_lr(s, 1.0, 4, decay_steps=3) for s in range(9)] == [
+        warmup_lr(s, 1.0, 4) for s in range(9)
+    ]
+    # A decay that would start inside the warm-up starts after it; 0 steps: straight down.
+    assert scheduled_lr(3, 1.0, 4, lr_min_ratio=0.0, decay_start=0, decay_steps=4) == 0.75
+    assert scheduled_lr(5, 1.0, 4, lr_min_ratio=0.1, decay_start=4, decay_steps=0) == 0.1
+    with pytest.raises(ConfigError, match="lr_min_ratio"):
+        scheduled_lr(1, 1.0, 0, lr_min_ratio=1.5)
+    with pytest.raises(ConfigError, match="decay_start"):
+        scheduled_lr(1, 1.0, 0, decay_start=-1)
 
 
 # --------------------------------------------------------------------------- EMA

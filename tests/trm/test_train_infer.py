@@ -267,6 +267,25 @@ def test_resume_refuses_a_different_run_and_fresh_start_refuses_an_old_one(tmp_p
         train(tiny_config(steps=4), tmp_path / "empty", resume=True)
 
 
+def test_resume_may_add_an_lr_decay_that_starts_at_the_checkpoint(tmp_path):
+    decay = dict(lr_min_ratio=0.1, decay_steps=4, eval_size=0)
+    train(tiny_config(steps=3, eval_size=0), tmp_path / "const")
+    # A decay starting before step 3 would change rates already used: refused, nothing run.
+    with pytest.raises(ConfigError, match="decay_start.*same rates"):
+        train(tiny_config(steps=6, decay_start=2, **decay), tmp_path / "const", resume=True)
+    resumed = train(tiny_config(steps=6, decay_start=3, **decay), tmp_path / "const", resume=True)
+    straight = train(tiny_config(steps=6, decay_start=3, **decay), tmp_path / "straight")
+    a, _ = _all_tensors(resumed.checkpoint)
+    b, _ = _all_tensors(straight.checkpoint)
+    for name in a:  # the constant run + its decay == the decayed run from the start
+        assert torch.equal(a[name], b[name]), name
+    lines = (tmp_path / "const" / "metrics.jsonl").read_text().splitlines()
+    lrs = [json.loads(x)["lr"] for x in lines]
+    assert lrs[2] == lrs[1] > lrs[3] > lrs[4] > lrs[5]
+    with pytest.raises(ConfigError, match="lr_min_ratio"):
+        tiny_config(lr_min_ratio=2.0)
+
+
 def test_checkpoint_every_k_steps_and_callbacks(tmp_path):
     seen = {"steps": [], "evals": [], "checkpoints": []}
 
