@@ -611,6 +611,23 @@ def format_compare(report: Any) -> str:
             for bucket, e in by_depth["buckets"].items()
         ]
         out.append(format_table(["difficulty", "n", *map(str, by_depth["depths"])], table))
+    by_k = search.get("accuracy_vs_trajectories")
+    if by_k:
+        out += [
+            "",
+            f"accuracy vs K noisy trajectories (depth {by_k['depth']}, noise {by_k['noise']}, "
+            f"n={by_k['n']}; verify = any trajectory verifies), per selection rule:",
+        ]
+        rules = list(by_k["points"][0]["rules"])
+        table = [
+            [
+                p["k"],
+                *(f"{p['rules'][r]['accuracy']:.1%}" for r in rules),
+                _format_time(p["s_per_puzzle"]),
+            ]
+            for p in by_k["points"]
+        ]
+        out.append(format_table(["K", *rules, "time/puzzle"], table))
     for key in ("steps_vs_decisions", "steps_vs_cpsat_branches"):
         c = search.get(key)
         if c:
@@ -686,6 +703,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         out_dir=args.out,
         progress=_Bar(),
         depths=args.depths,
+        trajectory_counts=args.k_curve,
         **_network_kwargs(args),
     )
     print(format_compare(report))
@@ -859,6 +877,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="depth caps of the accuracy-vs-depth curve, e.g. 1,2,4,8 ('none': skip; default "
         "1,2,4,...,256 when the TRM runs)",
+    )
+    p.add_argument(
+        "--k-curve",
+        default=None,
+        metavar="K,K,...",
+        help="also measure accuracy vs K noisy trajectories under every selection rule, e.g. "
+        "1,2,4,8 (K times the network's time each; default: skipped)",
     )
     p.set_defaults(func=_cmd_compare)
 

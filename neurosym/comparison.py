@@ -70,6 +70,10 @@ DEFAULT_DEPTHS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 #: puzzles whose answer verifies with halting (what ``solve(max_steps=depth)`` answers) and
 #: after exactly ``depth`` steps, and the mean steps run with halting.
 DEPTH_COLUMNS = ("difficulty", "depth", "n", "accuracy", "accuracy_all_steps", "mean_steps")
+#: ``trajectories.csv``'s columns: per K and selection rule, the share of puzzles whose chosen
+#: answer verifies (for ``verify``: any trajectory verifies), the chosen trajectory's mean
+#: steps, and the wall time per puzzle of the K-trajectory run (one run serves every rule).
+TRAJECTORY_COLUMNS = ("k", "rule", "n", "depth", "noise", "accuracy", "mean_steps", "s_per_puzzle")
 Progress = Callable[[str, int, int], None]
 
 
@@ -163,6 +167,24 @@ def parse_depths(text: str | Sequence[int] | None) -> tuple[int, ...] | None:
             check_max_steps(v)
         except ConfigError as exc:
             raise ConfigError(f"depths: {exc}") from None
+    return tuple(sorted(set(values)))
+
+
+def _parse_counts(text: str | Sequence[int] | None) -> tuple[int, ...]:
+    """K values of the trajectory curve from ``"1,2,4,8"`` (or a sequence), sorted, distinct."""
+    from neurosym.neural import sampling
+
+    if text is None or (isinstance(text, str) and text.strip().lower() in ("", "none")):
+        return ()
+    try:
+        values = [int(v) for v in text.split(",")] if isinstance(text, str) else list(text)
+    except ValueError:
+        raise ConfigError(f"trajectory_counts must look like 1,2,4,8, got {text!r}") from None
+    for v in values:
+        try:
+            sampling(v)  # an int in 1..MAX_TRAJECTORIES
+        except ConfigError as exc:
+            raise ConfigError(f"trajectory_counts: {exc}") from None
     return tuple(sorted(set(values)))
 
 
@@ -288,6 +310,7 @@ def compare(
     noise: float | None = None,
     select: str | None = None,
     depths: Sequence[int] | str | None = None,
+    trajectory_counts: Sequence[int] | str | None = None,
 ) -> CompareReport:
     """Run ``methods`` on the same puzzles and measure accuracy, time and search effort.
 
@@ -311,6 +334,12 @@ def compare(
     depths : depth caps for ``search['accuracy_vs_depth']`` (per difficulty bucket, with
         halting and after every step; deterministic, one trajectory): default
         :data:`DEFAULT_DEPTHS` when the network runs, ``()`` for none.
+    trajectory_counts : K values for ``search['accuracy_vs_trajectories']``: per K, one batched
+        run of K noisy trajectories (trajectory 0 noise-free, ``noise`` on z, seeded by
+        ``seed``) and the verified accuracy of every selection rule on it, with its wall time;
+        the depth is ``max_steps`` or, without one, the deepest default depth of the
+        proposals. None or ``()`` (default): skipped, since K trajectories cost K times the
+        network's time.
 
     Examples
     --------
@@ -335,6 +364,7 @@ def compare(
         "seed": seed,
     }
     depths = parse_depths(depths)
+    ks = _parse_counts(trajectory_counts)
     if puzzles is None:
         puzzles = make_puzzles(kind, size, n, givens=givens, data=data, seed=seed)
     tick = progress or (lambda stage, done, total: None)
@@ -394,6 +424,15 @@ def compare(
             HALT_THRESHOLD,
             loaded.config.max_supervision_steps,
         )
+    if ks and loaded is not None:
+        tick("trajectories", 0, len(ks))
+        from neurosym.neural import DEFAULT_NOISE
+
+        depth = knobs["max_steps"] or max(p.max_steps for p in proposals)
+        search["accuracy_vs_trajectories"] = _accuracy_vs_trajectories(
+            loaded, tasks, ks, depth, noise or DEFAULT_NOISE, seed
+        )
+        tick("trajectories", len(ks), len(ks))
     report = CompareReport(
         rows=rows,
         summary=analysis.summarize(rows),
@@ -720,6 +759,50 @@ def _accuracy_vs_depth(
     }
 
 
+def _accuracy_vs_trajectories(
+    loaded: Any,
+    tasks: list[Any],
+    ks: Sequence[int],
+    depth: int,
+    noise: float,
+    seed: int,
+) -> dict[str, Any]:
+    """Verified accuracy of every selection rule against K, one timed batched run per K."""
+    from neurosym.neural import HALT_THRESHOLD, evaluate_trajectories
+
+    # Labels only matter for exact accuracy, which this curve does not report.
+    labels = [None] * len(tasks)
+    points = []
+    for k in ks:
+        run = evaluate_trajectories(
+            loaded,
+            tasks,
+            labels,
+            max_steps=depth,
+            trajectories=k,
+            noise=noise if k > 1 else None,  # one trajectory runs noise-free
+            halt_threshold=HALT_THRESHOLD,
+            seed=seed,
+        )
+        points.append(
+            {
+                "k": k,
+                "s_per_puzzle": run["wall_s_per_puzzle"],
+                "rules": {
+                    rule: {"accuracy": r["valid_accuracy"], "mean_steps": r["mean_steps"]}
+                    for rule, r in run["rules"].items()
+                },
+            }
+        )
+    return {
+        "n": len(tasks),
+        "depth": depth,
+        "noise": noise,
+        "halt_threshold": HALT_THRESHOLD,
+        "points": points,
+    }
+
+
 def _guidance_table(extras: list[dict[str, Any]]) -> dict[str, Any]:
     """Backtracking decisions without / with the network's guidance, by difficulty.
 
@@ -866,6 +949,38 @@ def write_report(report: CompareReport, out_dir: Path) -> dict[str, str]:
                 trained_depth=by_depth["trained_depth"],
                 counts={b: e["n"] for b, e in by_depth["buckets"].items()},
                 title=f"Accuracy vs test-time depth (halting at {by_depth['halt_threshold']})",
+            )
+        )
+    by_k = report.search.get("accuracy_vs_trajectories")
+    if by_k:
+        k_path = out_dir / "trajectories.csv"
+        with k_path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=TRAJECTORY_COLUMNS)
+            writer.writeheader()
+            for point in by_k["points"]:
+                for rule, r in point["rules"].items():
+                    writer.writerow(
+                        {
+                            "k": point["k"],
+                            "rule": rule,
+                            "n": by_k["n"],
+                            "depth": by_k["depth"],
+                            "noise": by_k["noise"],
+                            "accuracy": r["accuracy"],
+                            "mean_steps": r["mean_steps"],
+                            "s_per_puzzle": point["s_per_puzzle"],
+                        }
+                    )
+        files["trajectories_csv"] = str(k_path)
+        rules = list(by_k["points"][0]["rules"])
+        files["accuracy_vs_trajectories"] = str(
+            plots.plot_accuracy_vs_depth(
+                {r: [(p["k"], p["rules"][r]["accuracy"]) for p in by_k["points"]] for r in rules},
+                out_dir / "accuracy_vs_trajectories.png",
+                title=f"Accuracy vs K noisy trajectories (depth {by_k['depth']}, "
+                f"noise {by_k['noise']}, n={by_k['n']})",
+                xlabel="trajectories K (log scale)",
+                legend_title="selection rule",
             )
         )
     summary_path = out_dir / "summary.json"

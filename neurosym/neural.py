@@ -458,7 +458,8 @@ def evaluate_trajectories(
     dict
         ``n``, ``trajectories``, ``noise``, ``max_steps`` (None: trained depth),
         ``wall_s_per_puzzle``, ``mean_steps_all`` (over every trajectory), and ``rules``:
-        per rule ``exact_accuracy`` (tokens equal the label), ``valid_accuracy`` (the answer
+        per rule ``exact_accuracy`` (tokens equal the label; None when a solution in
+        ``solutions`` is None), ``valid_accuracy`` (the answer
         verifies; for ``"verify"`` that is "any candidate verifies") and ``mean_steps`` (of the
         chosen trajectory).
 
@@ -509,9 +510,12 @@ def evaluate_trajectories(
     valid = {r: 0 for r in rules}
     steps = {r: 0 for r in rules}
     steps_all = 0
+    known = all(s is not None for s in solutions)  # else exact accuracy is not reported
     for task, solution, pred in zip(tasks, solutions, predictions, strict=True):
         c = codec or codec_for(loaded, task)
-        if isinstance(c, SudokuCodec):
+        if not known:
+            label = None
+        elif isinstance(c, SudokuCodec):
             label = c.encode_solution(solution)
         else:
             label = c.encode_label(task, solution)
@@ -525,7 +529,7 @@ def evaluate_trajectories(
                 i = next((j for j, good in enumerate(ok) if good), choose(task, cands, "halt"))
             else:
                 i = choose(task, cands, rule)
-            exact[rule] += bool(np.array_equal(cands[i].tokens, label))
+            exact[rule] += label is not None and bool(np.array_equal(cands[i].tokens, label))
             valid[rule] += ok[i]
             steps[rule] += cands[i].steps
     n = len(tasks)
@@ -543,7 +547,7 @@ def evaluate_trajectories(
         "mean_steps_all": steps_all / (n * k) if n else 0.0,
         "rules": {
             r: {
-                "exact_accuracy": frac(exact[r]),
+                "exact_accuracy": frac(exact[r]) if known else None,
                 "valid_accuracy": frac(valid[r]),
                 "mean_steps": frac(steps[r]),
             }

@@ -423,6 +423,8 @@ def plot_accuracy_vs_depth(
     trained_depth: int | None = None,
     counts: Mapping[str, int] | None = None,
     title: str = "Accuracy vs test-time depth",
+    xlabel: str = "max supervision steps (log scale)",
+    legend_title: str = "difficulty",
 ) -> Path:
     """Accuracy against the cap on supervision steps (log2 axis), one line per label.
 
@@ -436,6 +438,8 @@ def plot_accuracy_vs_depth(
     path : the PNG to write.
     trained_depth : the model's trained depth, or None for no marker.
     counts : puzzles per label, shown in the legend as ``label (n=...)``.
+    xlabel, legend_title : the same plot serves other log2 axes (accuracy vs K trajectories,
+        one line per selection rule).
 
     Examples
     --------
@@ -449,7 +453,7 @@ def plot_accuracy_vs_depth(
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title(title)
-    ax.set_xlabel("max supervision steps (log scale)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy")
     series = {
         str(label): sorted((int(k), float(a)) for k, a in points if not _missing(a) and k >= 1)
@@ -484,7 +488,7 @@ def plot_accuracy_vs_depth(
     ax.set_xticklabels([str(k) for k in ks])
     ax.set_ylim(-0.02, 1.02)
     if len(series) > 1:
-        ax.legend(fontsize=8, title="difficulty", title_fontsize=8)
+        ax.legend(fontsize=8, title=legend_title, title_fontsize=8)
     return _save(fig, path)
 
 

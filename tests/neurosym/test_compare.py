@@ -273,6 +273,34 @@ def test_compare_with_depth_and_trajectories():
         compare(kind="sudoku", size="6x6", n=1, trajectories=0)
 
 
+def test_accuracy_vs_trajectories_per_rule(tmp_path):
+    puzzles = make_puzzles("sudoku", "6x6", 5, seed=8)
+    report = compare(
+        puzzles,
+        methods=("neural",),
+        depths=(),
+        guided=False,
+        trajectory_counts="3,1",
+        out_dir=tmp_path,
+    )
+    curve = report.search["accuracy_vs_trajectories"]
+    assert [p["k"] for p in curve["points"]] == [1, 3] and curve["n"] == 5
+    one, three = (p["rules"] for p in curve["points"])
+    # One trajectory: every rule picks it, and it is what the neural rows answered.
+    neural = [r for r in report.rows if r["method"] == "neural"]
+    assert {r["accuracy"] for r in one.values()} == {sum(r["correct"] for r in neural) / 5}
+    # The noise-free trajectory 0 is the same run with more trajectories beside it; "verify"
+    # (any trajectory verifies) is an upper bound of every rule.
+    assert three["trajectory0"]["accuracy"] == one["trajectory0"]["accuracy"]
+    assert all(three["verify"]["accuracy"] >= r["accuracy"] for r in three.values())
+    rows = list(csv.DictReader((tmp_path / "trajectories.csv").open()))
+    assert len(rows) == 2 * len(one) and {r["k"] for r in rows} == {"1", "3"}
+    assert _is_png(report.files["accuracy_vs_trajectories"])
+    for bad in ("0", "1,x", "999"):
+        with pytest.raises(ConfigError, match="trajectory_counts"):
+            compare(puzzles, methods=("neural",), trajectory_counts=bad)
+
+
 def test_parse_depths():
     assert parse_depths("256,1,4,4") == (1, 4, 256)
     assert parse_depths(" none ") == () and parse_depths(None) is None
@@ -288,6 +316,9 @@ def test_cli_compare_and_trace_depth_options(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "accuracy vs test-time depth" in text and "depth.csv" in text
     assert (out / "accuracy_vs_depth.png").is_file()
+    assert main([*argv, "--depths", "none", "--k-curve", "1,2"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy vs K noisy trajectories" in text and "trajectories.csv" in text
     assert main([*argv, "--depths", "1,0"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: depths:")
