@@ -161,3 +161,15 @@ def _gather_other_ranks(
     gathered: list[Any] | None = [None] * ctx.world_size if ctx.is_main else None
     dist.gather_object(mine, gathered, dst=0)
     return list(gathered[1:]) if gathered is not None else []
+
+
+def _any_rank(ctx: _Dist, flag: bool, device: torch.device) -> bool:
+    """True on every rank when ``flag`` is True on some rank (a collective when distributed),
+    so a time limit stops every process at the same step."""
+    if not ctx.enabled:
+        return flag
+    import torch.distributed as dist
+
+    t = torch.tensor([1 if flag else 0], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())

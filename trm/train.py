@@ -39,6 +39,7 @@ from trm.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
 from trm.config import TRMConfig, preset
 from trm.data import DataConfig, EvalSet, SudokuData, TaskStream, make_eval_set
 from trm.distributed import (
+    _any_rank,
     _data_rng,
     _destroy_group,
     _Dist,
@@ -283,6 +284,7 @@ class TrainResult:
     eval_metrics: dict[str, Any] | None
     eval_history: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
+    stopped_early: bool = False  # max_seconds ran out before config.steps
 
 
 class Callback:
@@ -384,6 +386,8 @@ def train(
     *,
     resume: bool = False,
     callbacks: Sequence[Any] = (),
+    max_seconds: float | None = None,
+    clock: Literal["wall", "cpu"] = "wall",
 ) -> TrainResult:
     """Train a TRM as ``config`` says, writing metrics, a plot and checkpoints to ``out_dir``.
 
@@ -424,6 +428,16 @@ def train(
         e.g. a decay added to a constant-rate run from its checkpoint on.
     callbacks : sequence
         Objects with any of ``on_step(state)``, ``on_eval(state)``, ``on_checkpoint(path)``.
+    max_seconds : float, optional
+        Stop after the first step that ends this many seconds into the optimiser loop (before
+        ``config.steps`` if need be), then evaluate and checkpoint as at the end; ``resume=True``
+        continues from there exactly. Meant for leases of fixed length (a GPU command limited
+        to 10 minutes) and for comparisons at equal training time. Under DDP every process
+        stops at the same step: one past the limit stops them all.
+    clock : "wall" or "cpu"
+        What ``max_seconds`` counts: wall time, or this process's CPU time
+        (:func:`time.process_time`; with one torch thread, the compute the run received, so
+        runs sharing a busy machine still get equal budgets).
 
     Returns
     -------
@@ -451,6 +465,14 @@ def train(
     """
     if not isinstance(config, TrainConfig):
         raise ConfigError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if max_seconds is not None and (
+        isinstance(max_seconds, bool)
+        or not isinstance(max_seconds, int | float)
+        or not 0 < max_seconds < math.inf
+    ):
+        raise ConfigError(f"max_seconds must be a positive number, got {max_seconds!r}")
+    if clock not in ("wall", "cpu"):
+        raise ConfigError(f"clock must be 'wall' or 'cpu', got {clock!r}")
     cfg = config
     device = _resolve_device(cfg.device)
     out = Path(out_dir)
@@ -474,7 +496,9 @@ def train(
         if threads is not None:
             torch.set_num_threads(threads)
         try:
-            return _train(cfg, out, device, resume, list(callbacks), dist_ctx)
+            timer = time.perf_counter if clock == "wall" else time.process_time
+            limit = (timer, max_seconds) if max_seconds is not None else None
+            return _train(cfg, out, device, resume, list(callbacks), dist_ctx, limit)
         finally:
             torch.set_num_threads(old_threads)
     finally:
@@ -488,6 +512,7 @@ def _train(
     resume: bool,
     callbacks: list[Any],
     dist_ctx: _Dist,
+    limit: tuple[Any, float] | None = None,
 ) -> TrainResult:
     started = time.perf_counter()
     rank, world, main = dist_ctx.rank, dist_ctx.world_size, dist_ctx.is_main
@@ -528,6 +553,8 @@ def _train(
     autocast = device.type == "cuda"
     examples_done = 0
     loop_start = time.perf_counter()
+    limit_start = limit[0]() if limit is not None else 0.0
+    stopped_early = False
     checkpoint = checkpoint_paths(out / "")[0]
 
     def run_eval(eval_set: EvalSet) -> dict[str, Any]:
@@ -626,6 +653,11 @@ def _train(
                     last_eval = run_eval(eval_set)
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
                 checkpoint = write_checkpoint()
+            if limit is not None and step < cfg.steps:
+                timer, seconds = limit
+                if _any_rank(dist_ctx, timer() - limit_start >= seconds, device):
+                    stopped_early = True
+                    break
 
         if eval_set is not None and (last_eval is None or last_eval.get("step") != step):
             last_eval = run_eval(eval_set)
@@ -643,4 +675,5 @@ def _train(
         eval_metrics=last_eval,
         eval_history=list(metrics_log.evals) if metrics_log is not None else [],
         wall_s=time.perf_counter() - started,
+        stopped_early=stopped_early,
     )

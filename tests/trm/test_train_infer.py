@@ -286,6 +286,26 @@ def test_resume_may_add_an_lr_decay_that_starts_at_the_checkpoint(tmp_path):
         tiny_config(lr_min_ratio=2.0)
 
 
+def test_a_time_limit_stops_early_checkpoints_and_resumes_exactly(tmp_path):
+    cfg = tiny_config(steps=8, eval_size=0)
+    # A limit that every step exceeds: one step, then the final checkpoint as at the end.
+    short = train(cfg, tmp_path / "split", max_seconds=1e-9, clock="cpu")
+    assert short.stopped_early and short.step == 1
+    assert load_checkpoint(short.checkpoint)[1]["step"] == 1
+    resumed = train(cfg, tmp_path / "split", resume=True)
+    straight = train(cfg, tmp_path / "straight", max_seconds=3600)  # never reached
+    assert not straight.stopped_early and resumed.step == straight.step == 8
+    a, _ = _all_tensors(resumed.checkpoint)
+    b, _ = _all_tensors(straight.checkpoint)
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    for bad in (0, -1.0, float("inf"), True, "5"):
+        with pytest.raises(ConfigError, match="max_seconds"):
+            train(cfg, tmp_path / "bad", max_seconds=bad)
+    with pytest.raises(ConfigError, match="clock"):
+        train(cfg, tmp_path / "bad", max_seconds=1.0, clock="gpu")
+
+
 def test_checkpoint_every_k_steps_and_callbacks(tmp_path):
     seen = {"steps": [], "evals": [], "checkpoints": []}
 
