@@ -84,7 +84,8 @@ class _Metrics:
         ax_acc.set_ylim(0, 1.02)
         ax_acc.set_xlabel("step")
         ax_acc.set_title("accuracy")
-        ax_acc.legend(loc="lower right")
+        if acc or self.evals:  # nothing to label before any slot halted
+            ax_acc.legend(loc="lower right")
         fig.tight_layout()
         tmp = self.plot_path.with_suffix(".tmp.png")
         fig.savefig(tmp, dpi=100)
