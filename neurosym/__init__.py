@@ -5,8 +5,9 @@
 True
 
 ``neurosym.compare``, ``neurosym.robustness`` and ``neurosym.trace`` run the comparison, the
-noise report and a recursion trace (see :mod:`neurosym.comparison`, :mod:`neurosym.robust`,
-:mod:`neurosym.tracing`).
+noise report and a recursion trace; they live in the research subpackage :mod:`neurosym.study`
+(see :mod:`neurosym.study.comparison`, :mod:`neurosym.study.robust`,
+:mod:`neurosym.study.tracing`).
 """
 
 from neurosym.api import METHODS, SolveResult, count_solutions, load_task, solve
@@ -30,9 +31,9 @@ __version__ = "0.1.0"
 
 #: Loaded on first use, so ``import neurosym`` stays light (no torch, OR-Tools, Hypothesis).
 _LAZY = {
-    "compare": ("neurosym.comparison", "compare"),
-    "robustness": ("neurosym.robust", "robustness"),
-    "trace": ("neurosym.tracing", "trace_task"),
+    "compare": ("neurosym.study.comparison", "compare"),
+    "robustness": ("neurosym.study.robust", "robustness"),
+    "trace": ("neurosym.study.tracing", "trace_task"),
 }
 
 

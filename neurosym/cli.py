@@ -449,7 +449,7 @@ def _eval_set(loaded: Any, args: argparse.Namespace) -> tuple[list[Any], list[An
     Returns the tasks, their labels, the codec to run them in (None: each task's own size, for
     a size-agnostic model) and a few words saying what they are.
     """
-    from neurosym.comparison import _givens_range, parse_size
+    from neurosym.study.comparison import _givens_range, parse_size
     from tasks.errors import ConfigError, UnsupportedTaskError
     from trm.data import data_config, make_eval_set
 
@@ -687,7 +687,7 @@ def format_compare(report: Any) -> str:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from neurosym.comparison import compare
+    from neurosym.study.comparison import compare
 
     report = compare(
         kind=args.kind,
@@ -711,7 +711,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:
-    from neurosym.tracing import trace_task
+    from neurosym.study.tracing import trace_task
 
     tr = trace_task(
         args.puzzle,
@@ -743,7 +743,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 
 
 def _cmd_robustness(args: argparse.Namespace) -> int:
-    from neurosym.robust import robustness
+    from neurosym.study.robust import robustness
 
     rep = robustness(
         args.size,

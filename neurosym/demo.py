@@ -69,6 +69,6 @@ def run_demo(seed: int = 0) -> Iterator[tuple[str, SolveResult]]:
 
 def demo_comparison(seed: int = 0, n: int = DEMO_COMPARE_N, out_dir: Any = None) -> Any:
     """The three methods on ``n`` generated 9x9 puzzles (22-35 givens): a ``CompareReport``."""
-    from neurosym.comparison import compare
+    from neurosym.study.comparison import compare
 
     return compare(kind="sudoku", size="9x9", n=n, seed=seed, out_dir=out_dir)

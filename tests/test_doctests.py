@@ -34,12 +34,12 @@ MODULES = [
     "solvers.soft",
     "neurosym",
     "neurosym.api",
-    "neurosym.analysis",
-    "neurosym.plots",
+    "neurosym.study.analysis",
+    "neurosym.study.plots",
     "neurosym.hybrid",
-    "neurosym.comparison",
-    "neurosym.robust",
-    "neurosym.tracing",
+    "neurosym.study.comparison",
+    "neurosym.study.robust",
+    "neurosym.study.tracing",
 ]
 
 

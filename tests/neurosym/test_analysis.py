@@ -1,4 +1,4 @@
-"""neurosym.analysis: hand-computed small examples for the compare statistics."""
+"""neurosym.study.analysis: hand-computed small examples for the compare statistics."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import warnings
 import numpy as np
 import pytest
 
-from neurosym import analysis
-from neurosym.analysis import (
+from neurosym.study import analysis
+from neurosym.study.analysis import (
     GUESS_BUCKETS,
     MAZE_LABELS,
     Correlation,
@@ -380,7 +380,7 @@ def test_maze_growth_errors():
 
 def test_import_is_light():
     code = (
-        "import sys; import neurosym.analysis, neurosym.plots; "
+        "import sys; import neurosym.study.analysis, neurosym.study.plots; "
         "print(sorted({'matplotlib', 'scipy'} & set(m.split('.')[0] for m in sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

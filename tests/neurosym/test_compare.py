@@ -10,7 +10,7 @@ import pytest
 
 import neurosym
 from neurosym.cli import main
-from neurosym.comparison import (
+from neurosym.study.comparison import (
     COLUMNS,
     DEFAULT_DEPTHS,
     DEPTH_COLUMNS,
@@ -171,7 +171,7 @@ def test_cli_compare_trace_robustness(tmp_path, capsys):
 @pytest.mark.parametrize(("kind", "size"), [("sudoku", "6x6"), ("maze", "9x9")])
 def test_cycle_trace_matches_the_models_supervision_steps(kind, size):
     from neurosym.hybrid import propose
-    from neurosym.tracing import cycle_tokens
+    from neurosym.study.tracing import cycle_tokens
 
     puzzles = make_puzzles(kind, size, 5, seed=2)
     props, _, loaded = propose(puzzles.tasks, halt=False, trace=True)
@@ -188,7 +188,7 @@ def test_compare_mazes_all_methods_and_growth():
     report = compare(kind="maze", size="9x9", n=4, seed=1)
     assert len(report.rows) == 12
     assert all(r["correct"] for r in report.rows if r["method"] != "neural")
-    from neurosym.analysis import MAZE_LABELS
+    from neurosym.study.analysis import MAZE_LABELS
 
     for key in ("maze_growth", "maze_growth_cycles"):
         labels = report.search[key]["labels"]

@@ -1,4 +1,4 @@
-"""neurosym.plots: every figure writes a valid PNG, degenerate inputs included."""
+"""neurosym.study.plots: every figure writes a valid PNG, degenerate inputs included."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from neurosym.analysis import Correlation
-from neurosym.plots import (
+from neurosym.study.analysis import Correlation
+from neurosym.study.plots import (
     plot_accuracy_by_difficulty,
     plot_accuracy_vs_depth,
     plot_accuracy_vs_steps,

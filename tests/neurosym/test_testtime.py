@@ -362,7 +362,7 @@ def test_size_agnostic_models_solve_end_to_end(shipped):
 
 
 def test_trace_cycles_of_size_agnostic_models_match_predict(shipped):
-    from neurosym.tracing import cycle_tokens, trace_task
+    from neurosym.study.tracing import cycle_tokens, trace_task
 
     for task in (generate_puzzle(2, 2, n_givens=8, rng=1)[0], generate_perfect_maze(7, 9, rng=2)):
         loaded, _ = neural.resolve_model(task)

@@ -1,9 +1,10 @@
 """Figures for ``neurosym compare``: each function writes one PNG and returns its path.
 
-The inputs are the compare table's rows (see :func:`neurosym.analysis.summarize`) or small
+The inputs are the compare table's rows (see :func:`neurosym.study.analysis.summarize`) or small
 derived structures. matplotlib is imported inside each function and drives the Agg canvas
 directly (no pyplot, no global backend switch, no open-figure bookkeeping), so
-``import neurosym.plots`` costs nothing and the functions are safe in scripts, tests and threads.
+``import neurosym.study.plots`` costs nothing and the functions are safe in scripts, tests and
+threads.
 
 Every function creates the parent folder, writes at 120 dpi, and draws a "no data" figure
 rather than raising when there is nothing to plot.
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from neurosym.analysis import (
+from neurosym.study.analysis import (
     Correlation,
     _group_by_method,
     _key_order,
@@ -114,7 +115,7 @@ def plot_accuracy_by_difficulty(
     rows : compare rows (``method``, ``correct`` and ``key`` are used).
     path : the PNG to write.
     key : the column to group by (``'difficulty'``, ``'givens'``, ``'size'``...); values are
-        ordered as in :func:`neurosym.analysis.accuracy_by`.
+        ordered as in :func:`neurosym.study.analysis.accuracy_by`.
     methods : the methods to show, in this order (a method without rows keeps its place in the
         legend with no bars); default: the methods in the rows, in first-seen order.
 
@@ -271,7 +272,7 @@ def plot_steps_vs_effort(
     ``max(steps) + 1``, on a tick labelled "never". The x axis is symlog (linear below 1), as
     zero effort is common.
 
-    Each panel's title carries :func:`neurosym.analysis.spearman_ci` between effort and steps.
+    Each panel's title carries :func:`neurosym.study.analysis.spearman_ci` between effort and steps.
     By default it uses the puzzles the network solved; with ``include_never=True`` the
     never-correct puzzles enter at rank ``max(steps) + 1`` (censored as "later than any").
 

@@ -55,7 +55,7 @@ def robustness(
     >>> {(r["givens_mode"], r["errors"]): round(r["accuracy"], 2) for r in rep.rows}
     {('hard', 0): 1.0, ('soft', 0): 1.0, ('hard', 1): 0.0, ('soft', 1): 0.67}
     """
-    from neurosym.comparison import make_puzzles
+    from neurosym.study.comparison import make_puzzles
 
     if isinstance(max_errors, bool) or not isinstance(max_errors, int) or max_errors < 0:
         raise ConfigError(f"max_errors must be an int >= 0, got {max_errors!r}")
@@ -153,7 +153,7 @@ def _measure(
 
 
 def _write(report: RobustnessReport, out_dir: Path) -> dict[str, str]:
-    from neurosym.plots import plot_robustness
+    from neurosym.study.plots import plot_robustness
 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "robustness.csv"

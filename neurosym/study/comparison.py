@@ -2,7 +2,7 @@
 
 One call answers "how do the three methods compare, and does TRM's recursion relate to search
 effort?" with a per-puzzle CSV, a summary table, PNG plots and the search analyses of
-:mod:`neurosym.analysis`. Every answer counted as correct passed :func:`tasks.verify.verify`.
+:mod:`neurosym.study.analysis`. Every answer counted as correct passed :func:`tasks.verify.verify`.
 
 Timing: the network runs once over all puzzles in batches; each puzzle's neural time is its share
 of that batch (model loading is excluded and reported as ``model_load_s``). Symbolic time is the
@@ -410,7 +410,7 @@ def compare(
         rows.extend(rows_i)
         extras.append(extra)
         tick("solve", i + 1, len(tasks))
-    from neurosym import analysis
+    from neurosym.study import analysis
 
     search = _search_analyses(tasks, rows, extras, traces, loaded)
     if deep and depths:
@@ -474,7 +474,7 @@ def _symbolic_effort(
 ) -> tuple[dict[str, Any], str]:
     """Search-effort columns from the instrumented solvers, and the puzzle's difficulty label."""
     import solvers
-    from neurosym.analysis import guess_bucket
+    from neurosym.study.analysis import guess_bucket
 
     effort: dict[str, Any] = {}
     if isinstance(task, SudokuTask):
@@ -623,7 +623,7 @@ def _search_analyses(
     traces: list[Any],
     loaded: Any,
 ) -> dict[str, Any]:
-    from neurosym import analysis
+    from neurosym.study import analysis
 
     search: dict[str, Any] = {"accuracy_by_difficulty": analysis.accuracy_by(rows, "difficulty")}
     steps = [e.get("steps_to_correct") for e in extras]
@@ -658,7 +658,7 @@ def _cycle_snapshots(tasks: list[Any], loaded: Any, max_steps: int) -> list[list
     """Per task, the decoded answer (and tokens) after every answer update, T per step."""
     from types import SimpleNamespace
 
-    from neurosym.tracing import cycle_tokens
+    from neurosym.study.tracing import cycle_tokens
     from trm.inference import codec_for
 
     out = []
@@ -715,7 +715,7 @@ def _accuracy_vs_depth(
     exceeds ``threshold`` (the step :func:`trm.inference.predict` stops at), else of step k;
     ``accuracy_all_steps`` takes step k's answer whatever the halt head said.
     """
-    from neurosym.analysis import _key_order
+    from neurosym.study.analysis import _key_order
 
     ok_cache: dict[tuple[int, int], bool] = {}
 
@@ -811,7 +811,7 @@ def _guidance_table(extras: list[dict[str, Any]]) -> dict[str, Any]:
     per-cell accuracy on the blanks is at least 90%. ``oracle`` is the bound for any guide:
     MRV branching that always tries the true digit first.
     """
-    from neurosym.analysis import GUESS_BUCKETS
+    from neurosym.study.analysis import GUESS_BUCKETS
 
     table: dict[str, Any] = {}
     for subset in ("all", "accurate"):
@@ -849,7 +849,7 @@ def _fill_order(tasks: list[Any], traces: list[Any]) -> dict[str, Any]:
     ``traces[i]`` is task i's sequence of snapshots (anything with ``.answer``): supervision
     steps, or answer updates within them (:func:`_cycle_snapshots`).
     """
-    from neurosym import analysis
+    from neurosym.study import analysis
     from solvers.sudoku_backtrack import propagation_order
 
     rhos, flips, lost, n_traced = [], [], [], 0
@@ -883,8 +883,8 @@ def _fill_order(tasks: list[Any], traces: list[Any]) -> dict[str, Any]:
 
 def _maze_growth(tasks: list[Any], traces: list[Any], loaded: Any) -> dict[str, Any]:
     """How the marked path evolves over the snapshots (:func:`analysis.maze_growth`)."""
-    from neurosym import analysis
     from neurosym.hybrid import proposal_cells
+    from neurosym.study import analysis
 
     labels: dict[str, int] = {}
     for task, trace in zip(tasks, traces, strict=True):
@@ -898,7 +898,7 @@ def _maze_growth(tasks: list[Any], traces: list[Any], loaded: Any) -> dict[str, 
 
 def write_report(report: CompareReport, out_dir: Path) -> dict[str, str]:
     """Write ``compare.csv``, ``summary.json`` and the PNG plots; returns their paths by name."""
-    from neurosym import plots
+    from neurosym.study import plots
 
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}

@@ -130,7 +130,7 @@ def trace_task(
     unit = "answer update" if cycles else "supervision step"
     png_path = None
     if png is not None:
-        from neurosym.plots import plot_trace
+        from neurosym.study.plots import plot_trace
 
         png_path = str(
             plot_trace(

@@ -3,12 +3,13 @@
 Nothing here runs a model or a solver. The inputs are the compare table's rows (one ``dict`` per
 puzzle x method, see :func:`summarize`) and the per-step decodings a Tiny Recursive Model
 produced, and the outputs are plain numbers, dicts and small frozen dataclasses, so the same
-functions serve the CLI, the plots (:mod:`neurosym.plots`) and a notebook.
+functions serve the CLI, the plots (:mod:`neurosym.study.plots`) and a notebook.
 
 Rows may come straight from :func:`csv.DictReader`: a missing value may be ``None``, ``''`` or
 NaN, numbers may be strings, and ``correct`` may be ``'True'``/``'False'``.
 
-scipy is imported inside the functions that need it, so ``import neurosym.analysis`` stays light.
+scipy is imported inside the functions that need it, so ``import neurosym.study.analysis``
+stays light.
 """
 
 from __future__ import annotations
