@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from tasks.errors import NeurosymError
@@ -224,6 +225,37 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _cmd_bench_mixers(args: argparse.Namespace) -> int:
+    from neurosym.benchmarks.mixers import format_mixer_report, run_mixer_benchmark
+    from neurosym.benchmarks.symbolic import find_data_dir
+
+    data = None
+    if args.data:
+        try:
+            data = json.loads(args.data)
+        except json.JSONDecodeError as exc:
+            from tasks.errors import ConfigError
+
+            raise ConfigError(f"--data must be a JSON object: {exc}") from None
+    report = run_mixer_benchmark(
+        args.kind,
+        args.out,
+        cpu_minutes=args.cpu_minutes,
+        mixers=args.mixers,
+        data=data,
+        n=args.n,
+        n_hard=args.n_hard,
+        sizes=args.sizes,
+        depths=args.depths,
+        seed=args.seed,
+        data_dir=find_data_dir(None) if args.kind == "sudoku" else None,
+        echo=print,
+    )
+    print(format_mixer_report(report))
+    print(f"report: {Path(args.out) / 'mixers.json'}")
+    return 0
+
+
 def _cmd_bench_neural(args: argparse.Namespace) -> int:
     from neurosym.benchmarks.neural import maze_cases, run_neural_benchmark, sudoku_cases
     from neurosym.benchmarks.symbolic import find_data_dir
@@ -354,13 +386,27 @@ def _cmd_train(args: argparse.Namespace) -> int:
             fields[name] = value
     config = TrainConfig(**fields)
     progress = Progress(config.steps)
+    max_seconds = None if args.max_minutes is None else args.max_minutes * 60
+    if max_seconds is not None and not max_seconds > 0:
+        from tasks.errors import ConfigError
+
+        raise ConfigError(f"--max-minutes must be > 0, got {args.max_minutes}")
     try:
-        result = train(config, args.out, resume=args.resume, callbacks=[progress])
+        result = train(
+            config,
+            args.out,
+            resume=args.resume,
+            callbacks=[progress],
+            max_seconds=max_seconds,
+            clock=args.budget_clock,
+        )
     finally:
         progress.close()
     if int(os.environ.get("RANK", "0")) != 0:
         return 0  # under torchrun only rank 0 reports (it alone wrote the checkpoint)
     print(f"checkpoint: {result.checkpoint}  (steps {result.step}, {result.wall_s:.0f} s)")
+    if result.stopped_early:
+        print(f"stopped at the time limit; continue with --resume (up to --steps {config.steps})")
     if result.eval_metrics:
         print("final evaluation (EMA weights): " + json.dumps(result.eval_metrics))
     return 0
@@ -971,6 +1017,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--json", default=None, metavar="FILE", help="also write the report as JSON")
     t.set_defaults(func=_cmd_bench_train)
+    mx = bench.add_parser(
+        "mixers",
+        help="size-agnostic mixers vs TRM-MLP / TRM-Att at equal CPU time",
+        description="Train the same recursion with each mixer for the same process CPU time "
+        "(one thread) on the same seeded data, then score every model's EMA weights by verify "
+        "on the same fresh sets at the trained depth and deeper. Finished runs in --out are "
+        "reused, so a killed benchmark continues.",
+    )
+    mx.add_argument("--kind", choices=["sudoku", "sudoku6", "maze"], default="sudoku6")
+    mx.add_argument("--cpu-minutes", type=float, default=6.0, help="budget of each mixer")
+    mx.add_argument("--mixers", nargs="+", default=None, help="default: all of the kind's")
+    mx.add_argument("--data", default=None, help="JSON overrides of the preset's data")
+    mx.add_argument("--n", type=int, default=200, help="tasks per evaluation set")
+    mx.add_argument("--n-hard", type=int, default=50, help="9x9 puzzles needing >5 guesses")
+    mx.add_argument("--sizes", type=_int_list, default=[15, 30], help="maze sides")
+    mx.add_argument("--depths", type=_int_list, default=None, help="default: N_sup and 4x")
+    mx.add_argument("--seed", type=int, default=0)
+    mx.add_argument("--out", default="bench-mixers", help="run folders and mixers.json")
+    mx.set_defaults(func=_cmd_bench_mixers)
     nb = bench.add_parser(
         "neural",
         help="TRM accuracy vs test-time depth and K trajectories on hard puzzles",

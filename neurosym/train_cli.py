@@ -170,6 +170,19 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="stop (evaluate, checkpoint) after this many minutes; --resume continues exactly "
+        "(for fixed-length GPU leases)",
+    )
+    p.add_argument(
+        "--budget-clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="what --max-minutes counts: wall time or this process's CPU time",
+    )
     p.set_defaults(func=train_handler)
 
     e = sub.add_parser(

@@ -60,3 +60,15 @@ def test_bad_arguments_raise_config_errors(tmp_path):
         run_mixer_benchmark("maze", tmp_path, mixers=("peers",))
     with pytest.raises(ConfigError, match="cpu_minutes"):
         run_mixer_benchmark("maze", tmp_path, cpu_minutes=0)
+
+
+def test_cli_bench_mixers(tmp_path, capsys):
+    from neurosym.cli import main
+
+    argv = ["bench", "mixers", "--kind", "maze", "--mixers", "conv", "--cpu-minutes", "0.005"]
+    argv += ["--n", "1", "--sizes", "7", "--depths", "1", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "7x7 perfect @1" in text and (tmp_path / "mixers.json").is_file()
+    assert main([*argv[:-2], "--out", str(tmp_path / "x"), "--cpu-minutes", "-1"]) == 1
+    assert "cpu_minutes" in capsys.readouterr().err

@@ -115,6 +115,13 @@ def test_cli_train_resume_eval(tmp_path, capsys):
     assert main(["eval", out, "--generate", "4", "--json"]) == 0
     metrics = __import__("json").loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert metrics["n"] == 4 and 0.0 <= metrics["cell_accuracy"] <= 1.0
+    # A time limit (here: less than one step of CPU time) stops early; --resume continues.
+    limited = [*common, "--steps", "9", "--budget-clock", "cpu", "--max-minutes", "1e-9"]
+    assert main(["train", *limited, "--resume"]) == 0
+    text = capsys.readouterr().out
+    assert "steps 6" in text and "continue with --resume" in text
+    assert main(["train", *common, "--steps", "9", "--resume", "--max-minutes", "0"]) == 1
+    assert "max-minutes" in capsys.readouterr().err
 
 
 def test_cli_train_cuda_without_cuda_is_a_clean_error(tmp_path, capsys):
