@@ -148,6 +148,11 @@ class TrainConfig(BaseModel):
         None, ge=1, description="torch CPU threads; None: 1 on the CPU, unchanged on CUDA."
     )
     compile: bool = Field(False, description="torch.compile the model (CUDA mainly).")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="Forward pass under bf16 autocast ('bf16'), or not ('fp32'); 'auto': bf16 "
+        "on CUDA, fp32 on the CPU. Parameters, optimiser state and the carry stay fp32.",
+    )
     eval_every: int = Field(500, ge=0, description="Evaluate every k steps (0: only at the end).")
     eval_size: int = Field(256, ge=0, description="Fresh evaluation examples (0: no eval).")
     eval_seed: int = Field(12345, ge=0, description="Seed of the evaluation set.")
@@ -395,7 +400,8 @@ def train(
     step and per evaluation), ``training.png`` (at each evaluation and at the end) and
     ``checkpoint.{json,safetensors}`` (every ``checkpoint_every`` steps and at the end). On the
     CPU in fp32, a run resumed from a checkpoint continues bit-identically to one that never
-    stopped. On CUDA, the forward pass runs under bf16 autocast.
+    stopped. On CUDA, the forward pass runs under bf16 autocast (``precision``; the same
+    autocast path runs on the CPU with ``precision="bf16"``, which is how it is tested here).
 
     **Several processes (DDP).** Launched by ``torchrun`` (``WORLD_SIZE > 1`` in the
     environment), each process joins the process group (NCCL on CUDA, each on GPU
@@ -550,7 +556,7 @@ def _train(
     wrapped: torch.nn.Module = _wrap_ddp(model, device) if dist_ctx.enabled else model
     forward = torch.compile(wrapped) if cfg.compile else wrapped
     token_loss = stablemax_cross_entropy if cfg.loss == "stablemax" else softmax_cross_entropy
-    autocast = device.type == "cuda"
+    autocast = cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda")
     examples_done = 0
     loop_start = time.perf_counter()
     limit_start = limit[0]() if limit is not None else 0.0
@@ -599,7 +605,7 @@ def _train(
             stream.set_step(step)
             _refill(slots, stream, rng, model, explore_p)
             set_lr(optimizer, _lr_at(cfg, step + 1))
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                 carry, logits, halt_logits = forward(slots.inputs, Carry(y=slots.y, z=slots.z))
             weights = label_weights(slots.labels, cfg.label_weights) if cfg.label_weights else None
             lm = sequence_loss(logits, slots.labels, loss_fn=token_loss, weights=weights)

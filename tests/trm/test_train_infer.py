@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -304,6 +305,35 @@ def test_a_time_limit_stops_early_checkpoints_and_resumes_exactly(tmp_path):
             train(cfg, tmp_path / "bad", max_seconds=bad)
     with pytest.raises(ConfigError, match="clock"):
         train(cfg, tmp_path / "bad", max_seconds=1.0, clock="gpu")
+
+
+def test_the_gpu_precision_path_runs_on_the_cpu(tmp_path):
+    # precision="bf16" runs the forward pass under the same autocast as CUDA does by default.
+    fp32 = train(tiny_config(steps=4, eval_size=0), tmp_path / "fp32")
+    bf16 = train(tiny_config(steps=4, eval_size=0, precision="bf16"), tmp_path / "bf16")
+    assert math.isfinite(bf16.metrics["loss"])
+    a, _ = _all_tensors(fp32.checkpoint)
+    b, _ = _all_tensors(bf16.checkpoint)
+    assert b["model.lm_head.weight"].dtype == torch.float32  # parameters stay fp32
+    assert not torch.equal(a["model.lm_head.weight"], b["model.lm_head.weight"])  # it did run
+    loaded = load_model(bf16.checkpoint)
+    es = make_eval_set(DATA4, 3, seed=1)
+    assert len(predict(loaded, loaded.codec, es.tasks)) == 3
+    with pytest.raises(ConfigError, match="precision"):
+        tiny_config(precision="fp16")
+
+
+@pytest.mark.slow
+def test_training_under_torch_compile_on_the_cpu_matches_eager(tmp_path):
+    # Inductor on the CPU: the code path a CUDA run takes with compile=True (minutes to compile).
+    eager = train(tiny_config(steps=3, eval_size=0), tmp_path / "eager")
+    compiled = train(tiny_config(steps=3, eval_size=0, compile=True), tmp_path / "compiled")
+    a, _ = _all_tensors(eager.checkpoint)
+    b, _ = _all_tensors(compiled.checkpoint)
+    assert sorted(a) == sorted(b)  # no "_orig_mod." prefixes leak into the checkpoint
+    for name in a:
+        if a[name].is_floating_point():
+            torch.testing.assert_close(a[name], b[name], rtol=1e-2, atol=1e-3)  # fused kernels
 
 
 def test_checkpoint_every_k_steps_and_callbacks(tmp_path):
