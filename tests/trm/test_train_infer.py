@@ -336,6 +336,19 @@ def test_training_under_torch_compile_on_the_cpu_matches_eager(tmp_path):
             torch.testing.assert_close(a[name], b[name], rtol=1e-2, atol=1e-3)  # fused kernels
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["trm-mlp-sudoku", "trm-att-sudoku", "trm-att-maze"])
+def test_paper_presets_train_a_few_steps_at_full_size(tmp_path, name):
+    from neurosym.train_cli import PRESET_DATA
+
+    cfg = TrainConfig(
+        preset=name, data=PRESET_DATA[name], steps=2, batch_size=2, eval_size=0, device="cpu"
+    )
+    result = train(cfg, tmp_path)
+    assert result.step == 2 and math.isfinite(result.metrics["loss"])
+    assert load_model(result.checkpoint).config == cfg.trm_config()
+
+
 def test_checkpoint_every_k_steps_and_callbacks(tmp_path):
     seen = {"steps": [], "evals": [], "checkpoints": []}
 
