@@ -153,13 +153,26 @@ class MazeTask(BaseModel):
 
         ``#`` (or ``@``) is a wall; ``.``, space and ``o`` (a drawn path, ignored) are free;
         ``S`` marks the start (exactly one), ``G`` a goal cell (one or more: a goal area).
-        Short lines are padded with free cells, since editors strip trailing spaces.
-        Leading and trailing empty lines are ignored.
+        Every row must be as wide as the widest: a short row is refused rather than padded, since
+        padding would invent free cells the input never held. The one exception is a maze that
+        draws free cells as spaces: editors strip trailing spaces, so there a short row is read
+        as ending in free cells. Leading and trailing empty lines are ignored.
 
         Raises
         ------
         InvalidTaskError
-            On an unknown character, no or several ``S``, or no ``G``.
+            On an unknown character, rows of different widths (naming the row), no or several
+            ``S``, or no ``G``.
+
+        Examples
+        --------
+        >>> MazeTask.parse("S...#\\n.#\\n...G.")
+        Traceback (most recent call last):
+        ...
+        tasks.errors.InvalidTaskError: maze row 1 has 2 cells, expected 5 (the widest row);
+        every row must be equally wide
+        >>> MazeTask.parse("S   #\\n #\\n   G ").rows  # spaces: stripped trailing spaces are free
+        ('....#', '.#...', '.....')
         """
         if not isinstance(text, str):
             raise InvalidTaskError(f"expected maze text (str), got {type(text).__name__}")
@@ -175,6 +188,14 @@ class MazeTask(BaseModel):
             raise InvalidTaskError(
                 f"maze {len(lines)}x{width} exceeds the supported maximum side {MAX_MAZE_SIDE}"
             )
+        if not any(" " in line for line in lines):
+            # no space-drawn free cells, so no stripped trailing spaces: a short row is an error
+            for r, line in enumerate(lines):
+                if len(line) != width:
+                    raise InvalidTaskError(
+                        f"maze row {r} has {len(line)} cells, expected {width} (the widest row); "
+                        "every row must be equally wide"
+                    )
         rows, starts, goals = [], [], []
         for r, line in enumerate(lines):
             out = []
