@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 import solvers
 from tasks.detect import parse_task
-from tasks.errors import ConfigError, InvalidTaskError, UnsupportedTaskError
+from tasks.errors import ConfigError, InvalidTaskError, SolverTimeoutError, UnsupportedTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 from tasks.verify import Verification, verify
@@ -153,7 +153,10 @@ def solve(
     backend : Sudoku: ``"sat"`` (default, fastest), ``"cpsat"``, ``"constraint"``,
         ``"backtrack"`` (instrumented search-effort counters). Maze: ``"bfs"`` (default) or
         ``"networkx"``.
-    time_limit_s : search time limit in seconds.
+    time_limit_s : time limit in seconds for the search and (symbolic Sudoku) the uniqueness
+        check together: the check gets what the search left, and when it cannot finish in
+        that, the answer still comes back with ``unique=None`` and
+        ``effort['unique_check_timed_out'] = 1``.
     seed, workers : passed to backends that use them (CP-SAT); ``seed`` also seeds the
         trajectories' noise.
     box : ``(box_rows, box_cols)`` when a Sudoku's box can't be inferred from its size.
@@ -278,9 +281,18 @@ def _solve_sudoku(
     effort = dict(out.effort)
     unique = out.unique
     if check_unique and unique is None:
-        # The default SAT counter is the cheapest way to look for a second solution.
+        # The default SAT counter is the cheapest way to look for a second solution. It gets
+        # what is left of the time limit; an answer found in time is kept (``unique`` stays
+        # None, "not checked") when the check cannot finish in the rest.
         t0 = time.perf_counter()
-        unique = solvers.count_sudoku_solutions(task, 2, time_limit_s=time_limit_s) == 1
+        left = time_limit_s - (t0 - start)
+        if left > 0:
+            try:
+                unique = solvers.count_sudoku_solutions(task, 2, time_limit_s=left) == 1
+            except SolverTimeoutError:
+                effort["unique_check_timed_out"] = 1.0
+        else:
+            effort["unique_check_timed_out"] = 1.0
         effort["unique_check_s"] = time.perf_counter() - t0
     return _finish(task, out.answer, "symbolic", out.backend, elapsed, effort, unique)
 

@@ -6,6 +6,7 @@ assumptions, so a solve costs no encoding work once the shape has been seen.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -41,12 +42,23 @@ BACKEND_NAME = "sat"
 SOLVER_NAMES: tuple[str, ...] = ("cadical153", "cadical195", "glucose4", "minisat22")
 
 # The time limit is enforced between conflict-budgeted slices of search (see _search): the
-# first slice allows _FIRST_SLICE_CONFLICTS; later ones last about max(_SLICE_SECONDS,
-# _SLICE_GROWTH * time spent so far), converted to conflicts at the measured rate.
+# first slice allows _FIRST_SLICE_CONFLICTS (fewer on a large per-puzzle CNF, where one
+# conflict costs far more: _first_slice); later ones last about max(_SLICE_SECONDS,
+# _SLICE_GROWTH * time spent so far), converted to conflicts at the measured rate, and never
+# more than _SLICE_SHARE_OF_REMAINING of the time left, so a slice that runs slower than its
+# rate predicted still ends near the deadline.
 _FIRST_SLICE_CONFLICTS = 2_000
+_MIN_SLICE_CONFLICTS = 100
 _SLICE_SECONDS = 0.05
 _SLICE_GROWTH = 0.5
+_SLICE_SHARE_OF_REMAINING = 0.5
 _MAX_SLICE_CONFLICTS = 10_000_000
+#: A per-puzzle CNF's first slice is about this many clause-conflicts (clauses x conflicts):
+#: 2,000 conflicts up to 100k clauses, down to 100 on a blank 49x49 (11M clauses).
+_FIRST_SLICE_WORK = 200_000_000
+# Clauses are handed to the solver in chunks of this many, the clock checked between chunks,
+# so building a huge CNF (a blank 49x49 has 11.3M clauses: ~12 s) stops at the deadline.
+_APPEND_CHUNK = 20_000
 
 _EFFORT_KEYS = ("decisions", "conflicts", "propagations", "restarts")
 
@@ -229,12 +241,22 @@ def _stats(solver: Solver) -> dict[str, float]:
     return {key: float(stats.get(key, 0)) for key in _EFFORT_KEYS}
 
 
+def _first_slice(enc: _Encoding | _PuzzleCnf) -> int:
+    """Conflicts allowed before the clock is first read: fewer on a big per-puzzle CNF, where a
+    conflict costs milliseconds (on a blank 49x49, 2,000 conflicts took 2.4 s)."""
+    if isinstance(enc, _PuzzleCnf):
+        by_size = _FIRST_SLICE_WORK // max(enc.n_clauses, 1)
+        return int(min(max(by_size, _MIN_SLICE_CONFLICTS), _FIRST_SLICE_CONFLICTS))
+    return _FIRST_SLICE_CONFLICTS
+
+
 def _search(enc: _Encoding | _PuzzleCnf, assumptions: list[int], deadline: float) -> bool:
     """Run the solver under assumptions until it answers or the deadline passes.
 
-    CaDiCaL in python-sat has no ``interrupt()``, so the time limit is enforced by solving in
-    conflict-budgeted slices and checking the clock between them. A slice resumes where the last
-    stopped: learned clauses and phases are kept, only the trail restarts.
+    CaDiCaL in python-sat has no ``interrupt()`` (it raises NotImplementedError, and the C call
+    holds the GIL, so no other thread can stop it either), so the time limit is enforced by
+    solving in conflict-budgeted slices and checking the clock between them. A slice resumes
+    where the last stopped: learned clauses and phases are kept, only the trail restarts.
 
     Raises
     ------
@@ -242,8 +264,10 @@ def _search(enc: _Encoding | _PuzzleCnf, assumptions: list[int], deadline: float
         When the deadline passes before the solver decides.
     """
     solver = enc.solver
-    budget = _FIRST_SLICE_CONFLICTS
+    budget = _first_slice(enc)
     search_start = time.perf_counter()
+    if deadline - search_start <= 0:
+        raise _timeout(enc.solver_name, enc.size, "before the search started")
     while True:
         start = time.perf_counter()
         solver.conf_budget(budget)
@@ -253,17 +277,24 @@ def _search(enc: _Encoding | _PuzzleCnf, assumptions: list[int], deadline: float
         now = time.perf_counter()
         remaining = deadline - now
         if remaining <= 0:
-            raise SolverTimeoutError(
-                f"SAT ({enc.solver_name}) hit the time limit on a "
-                f"{enc.size}x{enc.size} Sudoku before deciding it"
-            )
+            raise _timeout(enc.solver_name, enc.size, "before deciding it")
         # Every new slice restarts the search (learned clauses kept), which costs; so slices
         # grow with the time already spent (about 1.5x each), keeping their number
-        # logarithmic, and never outlast the time left. An unfinished slice used its whole
-        # budget, which gives the conflict rate to convert seconds into conflicts.
-        target = min(max(_SLICE_SECONDS, _SLICE_GROWTH * (now - search_start)), remaining)
+        # logarithmic, and never take more than a share of the time left (the conflict rate
+        # drifts, so a slice may run slower than predicted). An unfinished slice used its
+        # whole budget, which gives the conflict rate to convert seconds into conflicts.
+        target = min(
+            max(_SLICE_SECONDS, _SLICE_GROWTH * (now - search_start)),
+            _SLICE_SHARE_OF_REMAINING * remaining,
+        )
         rate = budget / max(now - start, 1e-6)
-        budget = int(min(max(rate * target, 100), _MAX_SLICE_CONFLICTS))
+        budget = int(min(max(rate * target, _MIN_SLICE_CONFLICTS), _MAX_SLICE_CONFLICTS))
+
+
+def _timeout(solver_name: str, size: int, when: str) -> SolverTimeoutError:
+    return SolverTimeoutError(
+        f"SAT ({solver_name}) hit the time limit on a {size}x{size} Sudoku {when}"
+    )
 
 
 @dataclass(eq=False)
@@ -282,6 +313,7 @@ class _PuzzleCnf:
     var_of: dict[tuple[int, int, int], int]  # (row, col, value) -> variable
     fixed: dict[tuple[int, int], int]  # cells decided before search
     build_seconds: float
+    n_clauses: int
 
     def read_grid(self, model: list[int]) -> SudokuGrid:
         n = self.size
@@ -295,9 +327,11 @@ class _PuzzleCnf:
         return tuple(tuple(row) for row in grid)
 
 
-def _propagate(task: SudokuTask) -> list[set[int]] | None:
+def _propagate(task: SudokuTask, deadline: float = math.inf) -> list[set[int]] | None:
     """Candidates per cell (row-major) after naked and hidden singles reach a fixpoint, or None
-    when a cell or a unit runs out of options (no solution)."""
+    when a cell or a unit runs out of options (no solution).
+
+    Raises ``_Expired`` once ``deadline`` (a ``time.perf_counter()`` value) has passed."""
     n = task.size
     units = [[r * n + c for r, c in cells] for _, cells in task.units()]
     peers: list[set[int]] = [set() for _ in range(n * n)]
@@ -310,6 +344,8 @@ def _propagate(task: SudokuTask) -> list[set[int]] | None:
     queue = [(r * n + c, v) for r, c, v in task.givens()]
     assigned: set[int] = set()
     while True:
+        if time.perf_counter() > deadline:
+            raise _Expired
         while queue:
             i, v = queue.pop()
             if i in assigned:
@@ -342,11 +378,57 @@ def _propagate(task: SudokuTask) -> list[set[int]] | None:
             return cand
 
 
-def _puzzle_cnf(task: SudokuTask) -> _PuzzleCnf | None:
-    """Build the reduced CNF of ``task``; None when propagation alone proves no solution."""
+class _Expired(Exception):
+    """The deadline passed while a per-puzzle CNF was being built (internal)."""
+
+
+def _puzzle_cnf(task: SudokuTask, deadline: float = math.inf) -> _PuzzleCnf | None:
+    """Build the reduced CNF of ``task``; None when propagation alone proves no solution.
+
+    Propagation and the clauses are checked against ``deadline`` as they go (the clauses are
+    added to the solver in chunks), so a CNF too big to build in time stops near the deadline.
+
+    Raises
+    ------
+    SolverTimeoutError
+        When ``deadline`` passes before the CNF is complete.
+    """
     start = time.perf_counter()
     n = task.size
-    cand = _propagate(task)
+    solver, solver_name = _new_solver()
+    try:
+        cnf = _build_puzzle_cnf(task, solver, solver_name, deadline)
+    except _Expired:
+        solver.delete()
+        raise _timeout(solver_name, n, "while building its CNF") from None
+    except NeurosymError:
+        solver.delete()
+        raise
+    except Exception as exc:
+        solver.delete()
+        raise NeurosymError(f"SAT solver {solver_name} rejected the Sudoku CNF: {exc}") from exc
+    if cnf is None:
+        solver.delete()
+        return None
+    var_of, fixed, n_clauses = cnf
+    return _PuzzleCnf(
+        size=n,
+        solver=solver,
+        solver_name=solver_name,
+        var_of=var_of,
+        fixed=fixed,
+        build_seconds=time.perf_counter() - start,
+        n_clauses=n_clauses,
+    )
+
+
+def _build_puzzle_cnf(
+    task: SudokuTask, solver: Solver, solver_name: str, deadline: float
+) -> tuple[dict[tuple[int, int, int], int], dict[tuple[int, int], int], int] | None:
+    """Propagate, then add the reduced clauses to ``solver``: ``(var_of, fixed, n_clauses)``,
+    or None when propagation proves no solution. Raises ``_Expired`` past ``deadline``."""
+    n = task.size
+    cand = _propagate(task, deadline)
     if cand is None:
         return None
     fixed = {divmod(i, n): next(iter(vs)) for i, vs in enumerate(cand) if len(vs) == 1}
@@ -357,10 +439,20 @@ def _puzzle_cnf(task: SudokuTask) -> _PuzzleCnf | None:
             for v in sorted(vs):
                 var_of[r, c, v] = len(var_of) + 1
     clauses: list[list[int]] = []
+    added = 0
 
     def exactly_one(lits: list[int]) -> None:
+        nonlocal added
         clauses.append(lits)
         clauses.extend([-a, -b] for a, b in combinations(lits, 2))
+        if len(clauses) >= _APPEND_CHUNK:
+            if time.perf_counter() > deadline:
+                raise _Expired
+            solver.append_formula(clauses)
+            added += len(clauses)
+            clauses.clear()
+            if time.perf_counter() > deadline:
+                raise _Expired
 
     cell_vars: dict[tuple[int, int], list[int]] = {}
     for (r, c, _v), var in var_of.items():
@@ -375,20 +467,11 @@ def _puzzle_cnf(task: SudokuTask) -> _PuzzleCnf | None:
                 continue
             # value v goes in exactly one open cell of this unit
             exactly_one([var_of[r, c, v] for r, c in open_cells if (r, c, v) in var_of])
-    solver, solver_name = _new_solver()
-    try:
-        solver.append_formula(clauses)
-    except Exception as exc:
-        solver.delete()
-        raise NeurosymError(f"SAT solver {solver_name} rejected the Sudoku CNF: {exc}") from exc
-    return _PuzzleCnf(
-        size=n,
-        solver=solver,
-        solver_name=solver_name,
-        var_of=var_of,
-        fixed=fixed,
-        build_seconds=time.perf_counter() - start,
-    )
+    solver.append_formula(clauses)
+    added += len(clauses)
+    if time.perf_counter() > deadline:
+        raise _Expired
+    return var_of, fixed, added
 
 
 def _per_puzzle(task: SudokuTask) -> bool:
@@ -397,11 +480,12 @@ def _per_puzzle(task: SudokuTask) -> bool:
 
 def _solve_own_cnf(task: SudokuTask, limit: float) -> SolverOutput:
     start = time.perf_counter()
-    cnf = _puzzle_cnf(task)
+    deadline = start + limit  # building the CNF counts: it is part of this puzzle's work
+    cnf = _puzzle_cnf(task, deadline)
     if cnf is None:
         raise UnsolvableError("no solution (propagating the givens empties a cell or a unit)")
     try:
-        found = _search(cnf, [], start + limit)
+        found = _search(cnf, [], deadline)
         stats = _stats(cnf.solver)
         grid = cnf.read_grid(cnf.solver.get_model()) if found else None
     except NeurosymError:
@@ -422,7 +506,7 @@ def _solve_own_cnf(task: SudokuTask, limit: float) -> SolverOutput:
 
 def _count_own_cnf(task: SudokuTask, limit: int, time_limit: float) -> int:
     deadline = time.perf_counter() + time_limit
-    cnf = _puzzle_cnf(task)
+    cnf = _puzzle_cnf(task, deadline)
     if cnf is None:
         return 0
     count = 0
@@ -471,7 +555,10 @@ def solve(
     task : SudokuTask
         Any box shape; the first puzzle of a shape builds its encoding (cached afterwards).
     time_limit_s : float
-        Seconds of search allowed (encoding construction not included).
+        Seconds allowed. On grids of side >= ``PER_PUZZLE_CNF_FROM_SIDE`` (a CNF per puzzle)
+        building that CNF counts against it; below, the shape's shared encoding is built once
+        (at most ~0.1 s, for 16x16) and only the search counts. The limit is checked between
+        bounded conflict slices, so the call returns or raises within about 10% of it.
     seed, workers
         Accepted for a uniform backend interface and ignored: the search is sequential and
         deterministic for a given history of the shape's solver.

@@ -148,6 +148,44 @@ def test_timeout_maps_to_solver_timeout_error():
         solve(empty25, backend="constraint", time_limit_s=0.2, check_unique=False)
 
 
+def test_solve_blank_49x49_honours_a_one_second_limit():
+    # The SAT backend used to build the 11.3M-clause CNF (~12 s) before looking at the clock.
+    import time
+
+    blank = SudokuTask(box_rows=7, box_cols=7, grid=((0,) * 49,) * 49)
+    start = time.perf_counter()
+    try:
+        r = solve(blank, time_limit_s=1)
+        assert r.verified and verify(blank, r.answer).ok
+    except SolverTimeoutError:
+        pass
+    assert time.perf_counter() - start < 1.6
+
+
+def test_uniqueness_check_shares_the_time_limit(monkeypatch):
+    # An answer found in time comes back, verified, when the uniqueness check runs out of time.
+    import time
+
+    import solvers
+
+    def slow_count(task, limit=2, *, time_limit_s=10.0, **kwargs):
+        assert time_limit_s <= 5.0  # it gets what the search left, not a second full limit
+        raise SolverTimeoutError("SAT hit the time limit")
+
+    monkeypatch.setattr(solvers, "count_sudoku_solutions", slow_count)
+    r = solve(HARD, time_limit_s=5.0)
+    assert r.verified and r.unique is None and r.effort["unique_check_timed_out"] == 1.0
+    blank = SudokuTask(box_rows=5, box_cols=5, grid=((0,) * 25,) * 25)
+    monkeypatch.undo()
+    start = time.perf_counter()
+    try:  # search (~0.4 s) and count (~0.4 s) fit in 1 s on an idle machine
+        r = solve(blank, time_limit_s=1.0)
+        assert r.verified and r.unique in (False, None)
+    except SolverTimeoutError:
+        pass
+    assert time.perf_counter() - start < 1.0 * 1.1 + 0.05 + 0.3
+
+
 @given(any_task_inputs())
 def test_solve_returns_result_or_library_error(source):
     """Anything a strategy produces, valid or malformed, gives a result or our error."""

@@ -185,6 +185,54 @@ def test_sat_time_limit_between_conflict_slices(monkeypatch: pytest.MonkeyPatch)
     assert verify(task, sudoku_sat.solve(task).answer)
 
 
+def _blank(box: int) -> SudokuTask:
+    n = box * box
+    return SudokuTask(box_rows=box, box_cols=box, grid=((0,) * n,) * n)
+
+
+def _within_limit(task: SudokuTask, what: str, limit: float) -> float:
+    """Wall time of a SAT solve / count under ``limit``, which must return or time out."""
+    start = time.perf_counter()
+    try:
+        if what == "solve":
+            assert verify(task, sudoku_sat.solve(task, time_limit_s=limit).answer).ok
+        else:
+            assert sudoku_sat.count_solutions(task, 2, time_limit_s=limit) == 2
+    except SolverTimeoutError:
+        pass
+    return time.perf_counter() - start
+
+
+@pytest.mark.parametrize("what", ["solve", "count"])
+def test_sat_time_limit_holds_on_blank_49x49(what: str) -> None:
+    # A blank 49x49's per-puzzle CNF has 11.3M clauses: building it took ~12 s, and the first
+    # 2,000-conflict slice ~2 s more, so time_limit_s=1 used to return after ~13 s.
+    elapsed = _within_limit(_blank(7), what, 1.0)
+    assert elapsed < 1.0 * 1.1 + 0.05 + 0.45  # the limit + 10% + 50 ms, plus slack for a busy CPU
+
+
+def test_sat_time_limit_holds_while_building_25x25() -> None:
+    task = _blank(5)  # 750k clauses: building takes ~0.4 s
+    with pytest.raises(SolverTimeoutError, match=r"SAT \(.+\) hit the time limit .*building"):
+        sudoku_sat.solve(task, time_limit_s=0.1)
+    elapsed = _within_limit(task, "solve", 0.3)
+    assert elapsed < 0.3 * 1.1 + 0.05 + 0.1
+    # with room to build and search, the answer comes back and verifies
+    assert verify(task, sudoku_sat.solve(task, time_limit_s=30).answer).ok
+
+
+def test_sat_time_limit_holds_mid_search_36x36() -> None:
+    from tasks.generators import generate_puzzle
+
+    # half the givens of a 36x36: the CNF builds in ~0.1 s, the search needs about a minute
+    task, _ = generate_puzzle(6, 6, n_givens=648, rng=36)
+    for limit in (0.3, 1.0):
+        start = time.perf_counter()
+        with pytest.raises(SolverTimeoutError, match="before deciding it"):
+            sudoku_sat.solve(task, time_limit_s=limit)
+        assert time.perf_counter() - start < limit * 1.1 + 0.05 + 0.1
+
+
 def test_cpsat_model_invalid_is_a_neurosym_error(monkeypatch: pytest.MonkeyPatch) -> None:
     build = sudoku_cpsat.build_model
 
