@@ -155,8 +155,9 @@ class MazeTask(BaseModel):
         ``S`` marks the start (exactly one), ``G`` a goal cell (one or more: a goal area).
         Every row must be as wide as the widest: a short row is refused rather than padded, since
         padding would invent free cells the input never held. The one exception is a maze that
-        draws free cells as spaces: editors strip trailing spaces, so there a short row is read
-        as ending in free cells. Leading and trailing empty lines are ignored.
+        draws free cells as spaces (a space in a row, or an empty row): editors strip trailing
+        spaces, so there a short row is read as ending in free cells. Leading and trailing empty
+        lines are ignored.
 
         Raises
         ------
@@ -188,8 +189,9 @@ class MazeTask(BaseModel):
             raise InvalidTaskError(
                 f"maze {len(lines)}x{width} exceeds the supported maximum side {MAX_MAZE_SIDE}"
             )
-        if not any(" " in line for line in lines):
-            # no space-drawn free cells, so no stripped trailing spaces: a short row is an error
+        if not any(" " in line or not line for line in lines):
+            # no space-drawn free cells (an empty row is one whose spaces were all stripped),
+            # so no stripped trailing spaces: a short row is an error
             for r, line in enumerate(lines):
                 if len(line) != width:
                     raise InvalidTaskError(
