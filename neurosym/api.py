@@ -84,10 +84,24 @@ def load_task(
 ) -> SudokuTask | MazeTask:
     """A task from a task object, puzzle text, or the path of a file holding one.
 
+    A one-line string naming an existing file is read as that file; one naming a folder is
+    refused. Any other string is puzzle text; when it is not, and it looks like a path (it holds
+    a path separator or ends in a puzzle-file extension such as ``.txt``), the error says
+    ``no such file`` instead of a puzzle-text complaint.
+
+    Raises
+    ------
+    InvalidTaskError
+        ``no such file: ...``, ``... is a directory``, or the text is no valid task.
+
     Examples
     --------
     >>> load_task("1.3." "..1." ".1.." "...1").kind
     'sudoku'
+    >>> load_task("no/such/puzzle.txt")
+    Traceback (most recent call last):
+    ...
+    tasks.errors.InvalidTaskError: no such file: no/such/puzzle.txt
     """
     if isinstance(source, SudokuTask | MazeTask):
         return source
@@ -98,9 +112,34 @@ def load_task(
             "expected a SudokuTask, MazeTask, puzzle text or file path, "
             f"got {type(source).__name__}"
         )
-    if "\n" not in source and len(source) < 4096 and _is_file(source):
+    one_line = "\n" not in source and len(source) < 4096
+    if one_line and _is_file(source):
         return _read_file(Path(source), box)
-    return parse_task(source, box=box)
+    if one_line and _is_dir(source):
+        raise InvalidTaskError(f"{source} is a directory; pass a puzzle file or puzzle text")
+    try:
+        return parse_task(source, box=box)
+    except InvalidTaskError:
+        if one_line and _looks_like_path(source):
+            raise InvalidTaskError(f"no such file: {source}") from None
+        raise
+
+
+#: File name endings of the puzzle files people pass (a text ending so is a missing file, not
+#: a malformed puzzle, when it does not parse).
+_PUZZLE_FILE_SUFFIXES = (".txt", ".csv", ".map", ".json", ".sdk", ".ss")
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether ``text`` reads as a file path rather than puzzle text: a path separator (no
+    puzzle text holds one) or a puzzle-file extension. Checked only once parsing failed."""
+    text = text.strip()
+    if not text or text.startswith("{"):
+        return False
+    separators = {"/", "\\", os.sep} | ({os.altsep} if os.altsep else set())
+    if any(sep in text for sep in separators):
+        return True
+    return text.lower().endswith(_PUZZLE_FILE_SUFFIXES)
 
 
 def _is_file(text: str) -> bool:
@@ -110,11 +149,20 @@ def _is_file(text: str) -> bool:
         return False
 
 
+def _is_dir(text: str) -> bool:
+    try:
+        return Path(text).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def _read_file(path: Path, box: tuple[int, int] | None) -> SudokuTask | MazeTask:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidTaskError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InvalidTaskError(f"{path} is a directory; pass a puzzle file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidTaskError(f"cannot read {path}: {exc}") from None
     try:

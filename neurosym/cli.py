@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from neurosym.outputs import check_output_dir, check_output_file
 from tasks.errors import NeurosymError
 
 __all__ = ["main", "format_result"]
@@ -159,6 +160,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from neurosym.demo import demo_comparison, run_demo
 
+    if args.out is not None:
+        check_output_dir(args.out, "--out")  # before the demo's solves and comparison
     ok = True
     for title, result in run_demo(seed=args.seed):
         print(f"=== {title}")
@@ -177,6 +180,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_bench_symbolic(args: argparse.Namespace) -> int:
     from neurosym.benchmarks.symbolic import SECTIONS, run_symbolic_benchmark
 
+    if args.json:
+        check_output_file(args.json, "--json")
     report = run_symbolic_benchmark(
         data_dir=args.data,
         n_generated=args.generated,
@@ -197,6 +202,8 @@ def _cmd_bench_symbolic(args: argparse.Namespace) -> int:
 def _cmd_bench_train(args: argparse.Namespace) -> int:
     from neurosym.benchmarks.train import run_train_benchmark
 
+    if args.json:
+        check_output_file(args.json, "--json")
     report = run_train_benchmark(
         preset=args.preset,
         steps=args.steps,
@@ -229,6 +236,7 @@ def _cmd_bench_mixers(args: argparse.Namespace) -> int:
     from neurosym.benchmarks.mixers import format_mixer_report, run_mixer_benchmark
     from neurosym.benchmarks.symbolic import find_data_dir
 
+    check_output_dir(args.out, "--out")
     data = None
     if args.data:
         try:
@@ -271,8 +279,8 @@ def _cmd_bench_neural(args: argparse.Namespace) -> int:
             f"--model {model!r} is neither a checkpoint path nor a shipped model "
             f"({', '.join(shipped) or 'none shipped'})"
         )
-    if args.json and os.path.isdir(args.json):
-        raise ConfigError(f"--json {args.json!r} is a directory; name a file")
+    if args.json:
+        check_output_file(args.json, "--json")
     loaded = load_model(path, expected_kind=args.kind)
     if args.kind == "sudoku":
         data_dir = find_data_dir(args.data)
@@ -319,6 +327,7 @@ def _cmd_datagen(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {args.out!r} is a directory; name an .npz file")
     if os.path.exists(args.out):
         raise ConfigError(f"--out {args.out!r} exists; choose a new file")
+    check_output_file(args.out, "--out")
     rows, cols = args.box
     with tqdm(total=args.n, unit="puzzle") as bar:
         pool = make_hard_sudoku(
@@ -341,6 +350,7 @@ def _cmd_datagen(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    check_output_dir(args.out, "--out")  # before torch loads and any data or model is built
     from neurosym.train_cli import PRESET_DATA, Progress
     from trm.train import TrainConfig, train
 
@@ -735,6 +745,7 @@ def format_compare(report: Any) -> str:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from neurosym.study.comparison import compare
 
+    check_output_dir(args.out, "--out")  # compare() checks too, but names it out_dir
     report = compare(
         kind=args.kind,
         size=args.size,
@@ -759,6 +770,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_trace(args: argparse.Namespace) -> int:
     from neurosym.study.tracing import trace_task
 
+    if args.png is not None:
+        check_output_file(args.png, "--png")
     tr = trace_task(
         args.puzzle,
         args.model,
@@ -791,6 +804,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 def _cmd_robustness(args: argparse.Namespace) -> int:
     from neurosym.study.robust import robustness
 
+    check_output_dir(args.out, "--out")
     rep = robustness(
         args.size,
         args.n,
@@ -896,7 +910,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="puzzles in the closing comparison (default 60; 0 skips it)",
     )
-    p.add_argument("--out", default=None, help="also write the comparison's CSV and plots here")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="also write the comparison's CSV and plots to this folder (new or existing)",
+    )
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
@@ -916,7 +934,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="TRM checkpoint (default: shipped model)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-guided", action="store_true", help="skip the guided-search runs")
-    p.add_argument("--out", default="compare-out", help="output folder (default compare-out)")
+    p.add_argument(
+        "--out",
+        default="compare-out",
+        help="output folder, new or existing (default compare-out)",
+    )
     _add_network_options(p)
     p.add_argument(
         "--depths",
@@ -941,7 +963,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("puzzle", help="puzzle text or the path of a file holding one")
     p.add_argument("--model", default=None)
-    p.add_argument("--png", default=None, help="also write the trace plot here")
+    p.add_argument(
+        "--png",
+        default=None,
+        metavar="FILE",
+        help="also write the trace plot to this PNG file (a file name, not a folder; missing "
+        "parent folders are created; checked before the model runs)",
+    )
     p.add_argument("--grids", action="store_true", help="print the answer at every step")
     p.add_argument("--box", type=_box_arg, default=None, help="Sudoku box as ROWSxCOLS")
     p.add_argument(
@@ -966,7 +994,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=10.0)
     p.add_argument("--model", default=None)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="robustness-out")
+    p.add_argument(
+        "--out",
+        default="robustness-out",
+        help="folder for robustness.csv and the plot, new or existing (default robustness-out)",
+    )
     p.set_defaults(func=_cmd_robustness)
 
     from neurosym.train_cli import add_train_commands
@@ -1082,13 +1114,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except NeurosymError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``neurosym solve ... | head``). As the Python docs' "Note on
+        # SIGPIPE" advises: point stdout at devnull so the exit flush cannot fail again, and
+        # exit without a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

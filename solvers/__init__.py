@@ -26,6 +26,7 @@ __all__ = [
     "SUDOKU_BACKENDS",
     "RepairOutput",
     "SoftOutput",
+    "check_time_limit",
     "count_maze_shortest_paths",
     "count_sudoku_solutions",
     "repair_maze",
@@ -68,7 +69,7 @@ def solve_sudoku(
     hints: tuple[tuple[int, ...], ...] | None = None,
 ) -> SolverOutput:
     """Solve ``task`` with the named backend; see each backend module for its effort counters."""
-    _check_time_limit(time_limit_s)
+    check_time_limit(time_limit_s)
     module = sudoku_backend(backend)
     return module.solve(task, time_limit_s=time_limit_s, seed=seed, workers=workers, hints=hints)
 
@@ -82,7 +83,7 @@ def count_sudoku_solutions(
     seed: int = 0,
 ) -> int:
     """Number of solutions of ``task``, counted up to ``limit`` (0 when there is none)."""
-    _check_time_limit(time_limit_s)
+    check_time_limit(time_limit_s)
     return sudoku_backend(backend).count_solutions(
         task, limit, time_limit_s=time_limit_s, seed=seed
     )
@@ -108,10 +109,18 @@ def count_maze_shortest_paths(task: MazeTask, limit: int | None = None) -> int:
     return maze.count_shortest_paths(task, limit=limit)
 
 
-def _check_time_limit(time_limit_s: float) -> None:
-    from solvers._sudoku_common import check_time_limit
+def check_time_limit(time_limit_s: float) -> float:
+    """``time_limit_s`` as a float when it is a number of seconds > 0 (``math.inf``: no limit);
+    else :class:`ConfigError` naming the value. The rule every solver applies.
 
-    check_time_limit(time_limit_s)
+    Examples
+    --------
+    >>> check_time_limit(2)
+    2.0
+    """
+    from solvers._sudoku_common import check_time_limit as check
+
+    return check(time_limit_s)
 
 
 #: Names loaded on first use (they pull in OR-Tools), so ``import solvers`` stays light.

@@ -91,11 +91,23 @@ def _is_movingai(text: str) -> bool:
     return key in ("type", "height", "width", "mapwidth", "mapheight")
 
 
+#: Characters of a text that can only be meant as a Sudoku: digits, blanks, rules, spaces.
+_SUDOKU_ONLY_CHARS = frozenset("0123456789._*?|+-=:~,; \t\r\n")
+
+
 def parse_task(text: str, *, box: tuple[int, int] | None = None) -> SudokuTask | MazeTask:
     """Read any supported text: JSON (``{"kind": ...}``), an ASCII maze or a Sudoku.
 
     A text holding ``#`` or ``@`` is a maze (Sudoku text never holds them); otherwise it is read
-    as a Sudoku, and if that fails and the text has an ``S`` and a ``G``, as a wall-less maze.
+    as a Sudoku, and if that fails, as a wall-less maze. When neither reads it, the error names
+    both attempts, unless the text holds only digits, blanks and rules (then it can only be a
+    Sudoku, and the Sudoku's message stands alone).
+
+    Raises
+    ------
+    InvalidTaskError
+        Naming what is wrong; ``could not read ... as any task kind: ...`` for text that is
+        neither a Sudoku nor a maze (a single letter, say).
 
     Examples
     --------
@@ -103,6 +115,11 @@ def parse_task(text: str, *, box: tuple[int, int] | None = None) -> SudokuTask |
     'maze'
     >>> parse_task("1234" "3412" "2143" "4321").kind
     'sudoku'
+    >>> parse_task("S")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tasks.errors.InvalidTaskError: could not read 'S' as any task kind: not a Sudoku (...);
+    not a maze (a maze needs at least one 'G' goal cell, found none); not a JSON task ...
     """
     if not isinstance(text, str):
         raise InvalidTaskError(f"expected task text (str), got {type(text).__name__}")
@@ -121,9 +138,13 @@ def parse_task(text: str, *, box: tuple[int, int] | None = None) -> SudokuTask |
     try:
         return SudokuTask.parse(text, box=box)
     except InvalidTaskError as sudoku_error:
-        if "S" in text and "G" in text:
-            try:
-                return MazeTask.parse(text)
-            except InvalidTaskError:
-                pass
-        raise sudoku_error
+        if len(stripped) > 1 and set(stripped) <= _SUDOKU_ONLY_CHARS:
+            raise  # digits, blanks and rules only: a Sudoku, and its own message says what's wrong
+        try:
+            return MazeTask.parse(text)  # a maze needs an 'S' and a 'G', so no Sudoku reads so
+        except InvalidTaskError as maze_error:
+            shown = f"{stripped!r}" if len(stripped) <= 40 else f"the text ({len(stripped)} chars)"
+            raise InvalidTaskError(
+                f"could not read {shown} as any task kind: not a Sudoku ({sudoku_error}); "
+                f"not a maze ({maze_error}); not a JSON task (that starts with '{{')"
+            ) from None

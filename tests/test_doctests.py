@@ -34,6 +34,7 @@ MODULES = [
     "solvers.soft",
     "neurosym",
     "neurosym.api",
+    "neurosym.outputs",
     "neurosym.study.analysis",
     "neurosym.study.plots",
     "neurosym.hybrid",

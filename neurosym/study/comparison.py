@@ -319,13 +319,14 @@ def compare(
     puzzles : a :class:`PuzzleSet`; else one is made by :func:`make_puzzles` from ``kind``,
         ``size``, ``n``, ``givens``, ``data`` and ``seed``.
     methods : any of ``"neural"``, ``"symbolic"``, ``"hybrid"``.
-    time_limit_s : the same limit for every search (repair, fallback, symbolic).
+    time_limit_s : the same limit for every search (repair, fallback, symbolic): seconds > 0,
+        checked before any work (:class:`ConfigError` otherwise, as for :func:`neurosym.solve`).
     model : TRM checkpoint path or loaded model; None picks the shipped default.
     guided : also run the backtracking solver unguided and steered by the network (Sudoku), the
         measure of how much search the network saves. None (default): when the methods already
         need the network, or a model covers the puzzles; True insists (an error without one).
-    out_dir : where to write ``compare.csv``, ``summary.json`` and the PNG plots; None writes
-        nothing.
+    out_dir : where to write ``compare.csv``, ``summary.json`` and the PNG plots (a folder,
+        created if missing; checked before any work); None writes nothing.
     progress : ``progress(stage, done, total)`` callback.
     max_steps, trajectories, noise, select : the network's test-time options, as for
         :func:`neurosym.solve` (``seed`` seeds the noise); the neural rows use ``select``
@@ -349,12 +350,17 @@ def compare(
     >>> all(r["correct"] for r in report.rows if r["method"] in ("symbolic", "hybrid"))
     True
     """
+    import solvers
     from neurosym.neural import check_max_steps, sampling
+    from neurosym.outputs import check_output_dir
 
     methods = tuple(methods)
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise ConfigError(f"methods must be a non-empty subset of {list(METHODS)}, got {methods}")
+    time_limit_s = solvers.check_time_limit(time_limit_s)  # as solve() does, before any work
+    if out_dir is not None:
+        check_output_dir(out_dir, "out_dir")
     k, noise, select = sampling(trajectories, noise, select)
     knobs = {
         "max_steps": check_max_steps(max_steps),

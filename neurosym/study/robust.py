@@ -49,14 +49,22 @@ def robustness(
 ) -> RobustnessReport:
     """Measure accuracy against ``0..max_errors`` injected wrong givens.
 
+    ``time_limit_s`` (seconds > 0) and ``out_dir`` (a folder, created if missing) are checked
+    before any work: :class:`ConfigError` otherwise.
+
     Examples
     --------
     >>> rep = robustness("6x6", 3, max_errors=1, givens="16-20", methods=("symbolic",))
     >>> {(r["givens_mode"], r["errors"]): round(r["accuracy"], 2) for r in rep.rows}
     {('hard', 0): 1.0, ('soft', 0): 1.0, ('hard', 1): 0.0, ('soft', 1): 0.67}
     """
+    import solvers
+    from neurosym.outputs import check_output_dir
     from neurosym.study.comparison import make_puzzles
 
+    time_limit_s = solvers.check_time_limit(time_limit_s)
+    if out_dir is not None:
+        check_output_dir(out_dir, "out_dir")
     if isinstance(max_errors, bool) or not isinstance(max_errors, int) or max_errors < 0:
         raise ConfigError(f"max_errors must be an int >= 0, got {max_errors!r}")
     bad = [m for m in methods if m not in ("neural", "symbolic", "hybrid")]

@@ -74,7 +74,8 @@ def trace_task(
     Raises
     ------
     ConfigError
-        On a ``max_steps`` outside ``1..trm.inference.MAX_TEST_STEPS``.
+        On a ``max_steps`` outside ``1..trm.inference.MAX_TEST_STEPS``, or a ``png`` that is a
+        folder (name the file to write) or cannot be created.
     UnsupportedTaskError
         When no model covers the task.
 
@@ -98,6 +99,10 @@ def trace_task(
     from trm.inference import codec_for
 
     check_max_steps(max_steps)
+    if png is not None:
+        from neurosym.outputs import check_output_file
+
+        check_output_file(png, "png")  # before the network runs, not when the plot is saved
     task = load_task(task, box=box)
     if cycles:
         loaded, _ = resolve_model(task, model)
