@@ -5,6 +5,7 @@ Also flattens optimiser state and RNG state into (tensors, JSON) pairs so a run 
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import json
@@ -14,17 +15,22 @@ import os
 import random
 import re
 import secrets
+import stat
+import struct
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as safetensors_load
+from safetensors.torch import save_file
 from torch import Tensor
 
-from tasks.errors import CheckpointError
+from tasks.errors import CheckpointError, ConfigError
+from trm.config import TRMConfig
+from trm.model import TRM
 
 __all__ = [
     "FORMAT",
@@ -60,6 +66,8 @@ _REQUIRED_META: dict[str, type] = {
 _RESERVED_META = ("format", "format_version", "tensors_file")
 _HASH_CHUNK = 1 << 20
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_MAX_JSON_BYTES = 64 << 20  # a real one holds a few tens of KB
+_MAX_SAFETENSORS_HEADER = 100 << 20  # the limit of safetensors itself
 
 
 # --------------------------------------------------------------------------- paths
@@ -306,8 +314,12 @@ def load_checkpoint(
 ) -> tuple[dict[str, Tensor], dict[str, Any]]:
     """Read and fully validate a checkpoint written by :func:`save_checkpoint`.
 
-    Nothing is unpickled: the JSON is parsed as JSON and the tensors with safetensors, after
-    their size and sha256 match the JSON's record.
+    Nothing is unpickled and no code in the files runs: the JSON is parsed as JSON and the
+    tensors with safetensors, from the very bytes whose size and sha256 match the JSON's record.
+    Neither file may be a symbolic link leading out of the checkpoint's folder. When
+    ``meta["config"]`` is a valid :class:`~trm.config.TRMConfig`, the tensors must also fit the
+    model it describes: the ``model.`` and ``ema.`` weights (names, shapes, dtypes), the
+    optimiser's ``optim.state.*`` and a training run's ``slots.*``.
 
     Parameters
     ----------
@@ -327,9 +339,11 @@ def load_checkpoint(
     Raises
     ------
     CheckpointError
-        If a file is missing, truncated or corrupt, the JSON is not a neurosym checkpoint or
-        comes from a newer format version, a required key is missing, the task kind differs
-        from ``expected_kind``, or a file is a pickle (such as a ``torch.save`` file).
+        If a file is missing, truncated or corrupt, the JSON is not a neurosym checkpoint
+        (not UTF-8, not an object, duplicate keys, another ``format``), comes from a newer or
+        unknown format version, a required key is missing, the task kind differs from
+        ``expected_kind``, a file is a pickle (such as a ``torch.save`` file), a symbolic link
+        leads out of the folder, or the tensors do not fit the stored TRM config.
 
     Examples
     --------
@@ -352,6 +366,7 @@ def load_checkpoint(
         # e.g. "model.pt": a file that is neither half of a checkpoint pair.
         what = _foreign_kind(given) or "not a .json/.safetensors checkpoint file"
         raise CheckpointError(f"{given} is not a neurosym checkpoint: {what}")
+    _refuse_escaping_link(json_path)
     if not json_path.is_file():
         if data_path.is_file():
             what = _foreign_kind(data_path)
@@ -379,6 +394,7 @@ def load_checkpoint(
             if attempts_left > 0 and _stamp(json_path) != json_stamp:
                 continue
             raise
+        _check_trm_tensors(tensors, meta, json_path)
         return tensors, meta
 
 
@@ -397,6 +413,10 @@ def _foreign_kind(path: Path) -> str | None:
             head = f.read(8)
     except OSError:
         return None
+    return _foreign_kind_of(head)
+
+
+def _foreign_kind_of(head: bytes) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         return "a zip archive, the format of torch.save; neurosym never unpickles files"
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
@@ -404,21 +424,111 @@ def _foreign_kind(path: Path) -> str | None:
     return None
 
 
-def _read_meta(json_path: Path) -> dict[str, Any]:
+def _refuse_escaping_link(path: Path) -> None:
+    """Refuse a symbolic link whose final target lies outside the link's own folder.
+
+    A link to a sibling (``latest.json -> step_100.json``) is fine; one to ``/etc/...`` or to
+    another run's files would make a checkpoint folder read data it does not hold.
+    """
+    if not path.is_symlink():
+        return
     try:
-        raw = json_path.read_bytes()
+        folder = path.parent.resolve()
+        target = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop (RuntimeError before Python 3.13)
+        raise CheckpointError(f"{path} is a symbolic link that cannot be resolved: {exc}") from exc
+    if target.parent != folder:
+        raise CheckpointError(
+            f"{path} is a symbolic link to {target}, outside the checkpoint's folder {folder}; "
+            "neurosym does not follow such links (copy the file into the folder instead)"
+        )
+
+
+def _read_regular_file(path: Path, limit: int) -> tuple[bytes, int]:
+    """The bytes of the regular file ``path`` (after its link check), and its size.
+
+    A file larger than ``limit`` bytes is not read: only its first 8 bytes come back.
+
+    Opens the link's resolved target without following a link there (one swapped in after the
+    check) and without blocking (on a FIFO swapped in); never asks for more memory than the
+    file holds, whatever ``limit`` is.
+    """
+    _refuse_escaping_link(path)
+    target = path.resolve() if path.is_symlink() else path
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(target, flags)
     except OSError as exc:
-        raise CheckpointError(f"cannot read {json_path}: {exc}") from exc
-    foreign = _foreign_kind(json_path)
+        raise CheckpointError(f"cannot read {path}: {exc}") from exc
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise CheckpointError(f"{path} is not a regular file")
+        try:
+            # A file over the limit is refused by the caller: only its head is read, to name it.
+            data = f.read(8 if st.st_size > limit else st.st_size + 1)
+        except OSError as exc:
+            raise CheckpointError(f"cannot read {path}: {exc}") from exc
+    return data, st.st_size
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of repeated keys silently: two readers could then disagree.
+    doc: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise _DuplicateKeyError(f"the key {key!r} appears more than once in one object")
+        doc[key] = value
+    return doc
+
+
+def _parse_json(raw: bytes, where: str) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CheckpointError(f"{where} is not valid JSON: it is not UTF-8 text ({exc})") from exc
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise CheckpointError(f"{where} is not valid JSON: it is nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError, duplicate keys, an integer of 4300+ digits
+        raise CheckpointError(f"{where} is not valid JSON: {exc}") from exc
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def _read_meta(json_path: Path) -> dict[str, Any]:
+    raw, size = _read_regular_file(json_path, _MAX_JSON_BYTES)
+    if size > _MAX_JSON_BYTES:
+        raise CheckpointError(
+            f"{json_path} has {size} bytes, more than the {_MAX_JSON_BYTES} a checkpoint's JSON "
+            "may have; it is not a neurosym checkpoint"
+        )
+    foreign = _foreign_kind_of(raw[:8])
     if foreign:
         raise CheckpointError(f"{json_path} is {foreign}")
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{json_path} is not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+    doc = _parse_json(raw, str(json_path))
+    if not isinstance(doc, dict):
+        raise CheckpointError(
+            f"{json_path} is not a neurosym checkpoint: its JSON is {_json_kind(doc)}, not an "
+            "object"
+        )
+    if "format" not in doc:
         raise CheckpointError(
             f'{json_path} is not a neurosym checkpoint: it lacks "format": "{FORMAT}"'
+        )
+    if doc["format"] != FORMAT:
+        raise CheckpointError(
+            f'{json_path} is not a neurosym checkpoint: its "format" is {doc["format"]!r}, '
+            f'not "{FORMAT}"'
         )
     version = doc.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -432,13 +542,17 @@ def _read_meta(json_path: Path) -> dict[str, Any]:
     entry = doc.get("tensors_file")
     if (
         not isinstance(entry, dict)
-        or not isinstance(entry.get("name"), str)
-        or not isinstance(entry.get("sha256"), str)
+        or set(entry) != {"name", "sha256", "bytes"}
+        or not isinstance(entry["name"], str)
+        or not isinstance(entry["sha256"], str)
         or not _SHA256_RE.fullmatch(entry["sha256"])
-        or not isinstance(entry.get("bytes"), int)
+        or not isinstance(entry["bytes"], int)
+        or isinstance(entry["bytes"], bool)
+        or entry["bytes"] < 0
     ):
         raise CheckpointError(
-            f"{json_path} lacks a valid 'tensors_file' record (name, sha256, bytes): {entry!r}"
+            f"{json_path} lacks a valid 'tensors_file' record (exactly name, sha256, bytes): "
+            f"{_short_repr(entry)}"
         )
     name = entry["name"]
     if not name or Path(name).name != name or name in (".", ".."):
@@ -446,24 +560,27 @@ def _read_meta(json_path: Path) -> dict[str, Any]:
     return doc
 
 
+def _short_repr(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _read_tensors(json_path: Path, data_path: Path, meta: dict[str, Any]) -> dict[str, Tensor]:
     entry = meta["tensors_file"]
     named = json_path.parent / entry["name"]
+    _refuse_escaping_link(named)
     # A save interrupted after its commit leaves the JSON naming the temporary file that was
     # then renamed to the final name; the checksum makes either name safe to use.
     source = named if named.is_file() else data_path
     if not source.is_file():
+        if source.is_symlink():
+            _refuse_escaping_link(source)
         raise CheckpointError(f"{json_path} refers to {named.name}, which is missing")
 
-    with open(source, "rb") as f:
-        opened = os.fstat(f.fileno())
-        digest = hashlib.sha256()
-        size = 0
-        while chunk := f.read(_HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    if digest.hexdigest() != entry["sha256"]:
-        foreign = _foreign_kind(source)
+    # Read once, check, and parse those same bytes: nothing can change between the two.
+    raw, size = _read_regular_file(source, entry["bytes"])
+    if size != entry["bytes"] or hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+        foreign = _foreign_kind_of(raw[:8])
         if foreign:
             problem = f"is {foreign}"
         elif size != entry["bytes"]:
@@ -471,18 +588,196 @@ def _read_tensors(json_path: Path, data_path: Path, meta: dict[str, Any]) -> dic
         else:
             problem = "does not match its recorded sha256 (corrupted or modified)"
         raise CheckpointError(f"{source} {problem}")
+    return _parse_safetensors(raw, source)
 
+
+def _parse_safetensors(raw: bytes, source: Path) -> dict[str, Tensor]:
+    # The layout: an 8-byte little-endian header length N, N bytes of JSON header, the data.
+    # Checked here first, so a forged length cannot make anything allocate or read past the end.
+    if len(raw) < 8:
+        raise CheckpointError(
+            f"{source} is not a valid safetensors file: {len(raw)} bytes, fewer than the 8 of "
+            "its header length"
+        )
+    (header_len,) = struct.unpack("<Q", raw[:8])
+    if header_len > len(raw) - 8:
+        raise CheckpointError(
+            f"{source} is not a valid safetensors file: its header claims {header_len} bytes, "
+            f"but only {len(raw) - 8} follow the length prefix"
+        )
+    if header_len > _MAX_SAFETENSORS_HEADER:
+        raise CheckpointError(
+            f"{source} is not a valid safetensors file: its header of {header_len} bytes exceeds "
+            f"the {_MAX_SAFETENSORS_HEADER} allowed"
+        )
+    header = _parse_json(raw[8 : 8 + header_len], f"the safetensors header of {source}")
+    if not isinstance(header, dict):
+        raise CheckpointError(
+            f"{source} is not a valid safetensors file: its header is not an object"
+        )
+    metadata = header.get("__metadata__")
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{source} is not a neurosym tensors file (header {_short_repr(metadata or {})})"
+        )
     try:
-        with safe_open(os.fspath(source), framework="pt", device="cpu") as f:
-            header = f.metadata() or {}
-        tensors = load_file(os.fspath(source), device="cpu")
+        return safetensors_load(raw)
     except Exception as exc:  # safetensors raises its own error types
         raise CheckpointError(f"{source} is not a valid safetensors file: {exc}") from exc
-    if _stamp(source) != (opened.st_ino, opened.st_size, opened.st_mtime_ns):
-        raise CheckpointError(f"{source} changed while it was being loaded; try again")
-    if header.get("format") != FORMAT:
-        raise CheckpointError(f"{source} is not a neurosym tensors file (header {header!r})")
-    return tensors
+
+
+# ------------------------------------------------------------- tensors vs the TRM config
+
+# The layout of a training run's slots (trm.train._Slots): dtype and shape ("B": the slots,
+# "seq": the config's seq_len, "carry": a carry's per-example shape).
+_SLOT_LAYOUT: dict[str, tuple[torch.dtype, tuple[str, ...]]] = {
+    "inputs": (torch.int64, ("B", "seq")),
+    "labels": (torch.int64, ("B", "seq")),
+    "y": (torch.float32, ("B", "carry")),
+    "z": (torch.float32, ("B", "carry")),
+    "steps": (torch.int64, ("B",)),
+    "min_halt": (torch.int64, ("B",)),
+    "halted": (torch.bool, ("B",)),
+}
+_SLOT_NAME_RE = re.compile(r"((?:rank\d+\.)?slots)\.(.+)")
+_OPTIM_NAME_RE = re.compile(r"optim\.state\.(\d+)\.(.+)")
+
+
+@dataclass(frozen=True)
+class _TRMLayout:
+    state: dict[str, tuple[tuple[int, ...], torch.dtype]]  # model.state_dict()
+    params: list[tuple[tuple[int, ...], torch.dtype]]  # model.parameters(), optimiser order
+    carry: tuple[int, ...]  # one example's carry (y or z)
+    vocab_size: int
+    seq_len: int
+
+
+@functools.lru_cache(maxsize=8)
+def _trm_layout(config_json: str) -> _TRMLayout:
+    config = TRMConfig.model_validate(json.loads(config_json))
+    # On the meta device: shapes and dtypes only, no memory, no draw from any RNG.
+    with torch.device("meta"):
+        model = TRM(config)
+        carry = model.initial_carry(1, torch.device("meta")).y
+    return _TRMLayout(
+        state={n: (tuple(t.shape), t.dtype) for n, t in model.state_dict().items()},
+        params=[(tuple(p.shape), p.dtype) for p in model.parameters()],
+        carry=tuple(carry.shape[1:]),
+        vocab_size=config.vocab_size,
+        seq_len=config.seq_len,
+    )
+
+
+def _describe(t: Tensor) -> str:
+    return f"{str(t.dtype).removeprefix('torch.')} {list(t.shape)}"
+
+
+def _wanted(shape: tuple[int, ...], dtype: torch.dtype) -> str:
+    return f"{str(dtype).removeprefix('torch.')} {list(shape)}"
+
+
+def _check_trm_tensors(tensors: Mapping[str, Tensor], meta: Mapping[str, Any], where: Path) -> None:
+    """Refuse tensors that do not fit the TRM that ``meta["config"]`` describes.
+
+    ``load_state_dict`` would silently cast a float64 or int weight, and the optimiser would
+    fail (or broadcast) only at the first step; this names the offending tensor up front.
+    Checkpoints whose config is not a TRMConfig (other uses of this module) are left alone.
+    """
+    try:
+        config_json = json.dumps(
+            TRMConfig.model_validate(meta["config"]).model_dump(mode="json"), sort_keys=True
+        )
+    except (ConfigError, ValueError, TypeError):
+        return
+    try:
+        layout = _trm_layout(config_json)
+    except Exception as exc:  # a valid config the model still refuses to build
+        raise CheckpointError(f"{where}: its config does not build a model: {exc}") from exc
+    problems: list[str] = []
+    for prefix in ("model", "ema"):
+        part = strip_prefix(tensors, prefix)
+        if not part:
+            continue
+        missing = sorted(set(layout.state) - set(part))
+        unexpected = sorted(set(part) - set(layout.state))
+        if missing:
+            problems.append(f"{prefix} tensors {missing} are missing")
+        if unexpected:
+            problems.append(f"{prefix} tensors {unexpected} are not in the model")
+        for name, (shape, dtype) in layout.state.items():
+            t = part.get(name)
+            if t is not None and (tuple(t.shape) != shape or t.dtype != dtype):
+                problems.append(
+                    f"{prefix}.{name} is {_describe(t)}, the model needs {_wanted(shape, dtype)}"
+                )
+    problems += _optimizer_problems(tensors, layout)
+    problems += _slot_problems(tensors, layout)
+    if problems:
+        shown = "; ".join(problems[:5]) + (
+            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        raise CheckpointError(f"{where}: the tensors do not fit its model config: {shown}")
+
+
+def _optimizer_problems(tensors: Mapping[str, Tensor], layout: _TRMLayout) -> list[str]:
+    problems = []
+    for name, t in tensors.items():
+        if not name.startswith("optim."):
+            continue
+        match = _OPTIM_NAME_RE.fullmatch(name)
+        if match is None:
+            problems.append(f"{name} is not an optimiser state tensor (optim.state.<i>.<key>)")
+            continue
+        index, key = int(match.group(1)), match.group(2)
+        if index >= len(layout.params):
+            problems.append(f"{name} is for parameter {index}; the model has {len(layout.params)}")
+            continue
+        shape, dtype = layout.params[index]
+        if key == "step":  # Adam's step count: a float scalar
+            if not (t.dtype.is_floating_point and t.numel() == 1):
+                problems.append(f"{name} is {_describe(t)}, not a float scalar")
+        elif tuple(t.shape) != shape or t.dtype != dtype:
+            problems.append(f"{name} is {_describe(t)}, its parameter is {_wanted(shape, dtype)}")
+    return problems
+
+
+def _slot_problems(tensors: Mapping[str, Tensor], layout: _TRMLayout) -> list[str]:
+    problems = []
+    batch: dict[str, int] = {}  # per group (rank): the first slot tensor's batch size
+    for name, t in sorted(tensors.items()):
+        match = _SLOT_NAME_RE.fullmatch(name)
+        if match is None:
+            continue
+        group, slot = match.groups()
+        if slot not in _SLOT_LAYOUT:
+            problems.append(f"{name} is not a training slot ({sorted(_SLOT_LAYOUT)})")
+            continue
+        dtype, dims = _SLOT_LAYOUT[slot]
+        wanted: list[int | str] = []
+        for dim in dims:
+            if dim == "B":
+                wanted.append(batch.get(group, "B"))
+            else:
+                wanted += [layout.seq_len] if dim == "seq" else list(layout.carry)
+        shape = list(t.shape)
+        fits = len(shape) == len(wanted) and all(
+            isinstance(w, str) or s == w for s, w in zip(shape, wanted, strict=True)
+        )
+        if t.dtype != dtype or not fits:
+            need = f"{str(dtype).removeprefix('torch.')} {wanted}".replace("'", "")
+            problems.append(f"{name} is {_describe(t)}, a slot needs {need}")
+            continue
+        batch.setdefault(group, shape[0])
+        if t.numel() == 0:
+            continue
+        if (
+            slot in ("inputs", "labels")
+            and not 0 <= int(t.min()) <= int(t.max()) < layout.vocab_size
+        ):
+            problems.append(f"{name} holds tokens outside [0, {layout.vocab_size})")
+        elif slot in ("steps", "min_halt") and int(t.min()) < 0:
+            problems.append(f"{name} holds negative counts")
+    return problems
 
 
 # --------------------------------------------------------------------------- prefixes

@@ -504,7 +504,16 @@ def train(
         try:
             timer = time.perf_counter if clock == "wall" else time.process_time
             limit = (timer, max_seconds) if max_seconds is not None else None
-            return _train(cfg, out, device, resume, list(callbacks), dist_ctx, limit)
+            # Torch seeds its global CPU generator at random in every process. Nothing here
+            # draws from it, but checkpoints record it (and a resume restores it), so two runs
+            # of one config (a rerun, or a restart from scratch after a crash before the first
+            # checkpoint) saved different bytes. Seed it from `seed` for a fresh run instead;
+            # the caller's state comes back afterwards.
+            with torch.random.fork_rng(devices=[]):
+                if not resume:
+                    sequence = np.random.SeedSequence(cfg.seed, spawn_key=(dist_ctx.rank, 1))
+                    torch.default_generator.manual_seed(int(sequence.generate_state(1)[0]))
+                return _train(cfg, out, device, resume, list(callbacks), dist_ctx, limit)
         finally:
             torch.set_num_threads(old_threads)
     finally:
