@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 import solvers
-from tasks.detect import parse_task
+from tasks.detect import _is_movingai, parse_task
 from tasks.errors import ConfigError, InvalidTaskError, SolverTimeoutError, UnsupportedTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
@@ -80,7 +80,11 @@ class SolveResult(BaseModel):
 
 
 def load_task(
-    source: SudokuTask | MazeTask | str | os.PathLike[str], *, box: tuple[int, int] | None = None
+    source: SudokuTask | MazeTask | str | os.PathLike[str],
+    *,
+    box: tuple[int, int] | None = None,
+    start: tuple[int, int] | None = None,
+    goal: tuple[int, int] | None = None,
 ) -> SudokuTask | MazeTask:
     """A task from a task object, puzzle text, or the path of a file holding one.
 
@@ -89,10 +93,16 @@ def load_task(
     a path separator or ends in a puzzle-file extension such as ``.txt``), the error says
     ``no such file`` instead of a puzzle-text complaint.
 
+    ``start`` and ``goal`` (0-based ``(row, col)``, both or neither) make a maze of a Moving AI
+    ``.map`` (its text or its file), which marks neither.
+
     Raises
     ------
     InvalidTaskError
-        ``no such file: ...``, ``... is a directory``, or the text is no valid task.
+        ``no such file: ...``, ``... is a directory``, or the text is no valid task; with
+        ``start``/``goal``: the source is no Moving AI map, or a cell is off the map or a wall.
+    ConfigError
+        Only one of ``start`` and ``goal``, or them with a task object.
 
     Examples
     --------
@@ -102,7 +112,13 @@ def load_task(
     Traceback (most recent call last):
     ...
     tasks.errors.InvalidTaskError: no such file: no/such/puzzle.txt
+    >>> m = load_task("type octile\\nheight 2\\nwidth 3\\nmap\\n.@.\\n...\\n",
+    ...               start=(0, 0), goal=(0, 2))
+    >>> m.rows, m.start, m.goal
+    (('.#.', '...'), (0, 0), (0, 2))
     """
+    if start is not None or goal is not None:
+        return _load_movingai(source, start, goal)
     if isinstance(source, SudokuTask | MazeTask):
         return source
     if isinstance(source, os.PathLike):
@@ -156,15 +172,52 @@ def _is_dir(text: str) -> bool:
         return False
 
 
-def _read_file(path: Path, box: tuple[int, int] | None) -> SudokuTask | MazeTask:
+def _load_movingai(source: Any, start: Any, goal: Any) -> MazeTask:
+    """A Moving AI map (text or file) with the start and goal it does not mark itself."""
+    if start is None or goal is None:
+        missing = "goal" if goal is None else "start"
+        raise ConfigError(f"start and goal come together: a Moving AI map needs both, no {missing}")
+    if isinstance(source, SudokuTask | MazeTask):
+        raise ConfigError(
+            f"start and goal apply to a Moving AI map (its text or file), not a "
+            f"{type(source).__name__}"
+        )
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and len(source) < 4096
+    ):
+        path = Path(source)
+        where, text = str(path), _read_text(path)
+    elif isinstance(source, str):
+        where, text = "the text", source
+    else:
+        raise InvalidTaskError(
+            f"expected Moving AI map text or a file path, got {type(source).__name__}"
+        )
+    if not _is_movingai(text):
+        raise InvalidTaskError(
+            f"{where} is no Moving AI map (expected a header: 'type octile'/'height H'/'width W'"
+            "/'map', or MapWidth=/MapHeight=/MapData); start and goal apply to those only, an "
+            "ASCII maze marks its own S and G"
+        )
     try:
-        text = path.read_text(encoding="utf-8")
+        return MazeTask.from_movingai(text, start, goal)
+    except InvalidTaskError as exc:
+        raise InvalidTaskError(f"{where}: {exc}") from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidTaskError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise InvalidTaskError(f"{path} is a directory; pass a puzzle file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidTaskError(f"cannot read {path}: {exc}") from None
+
+
+def _read_file(path: Path, box: tuple[int, int] | None) -> SudokuTask | MazeTask:
+    text = _read_text(path)
     try:
         return parse_task(text, box=box)
     except InvalidTaskError as exc:

@@ -229,6 +229,22 @@ class MazeTask(BaseModel):
         Accepts the standard header (``type octile`` / ``height H`` / ``width W`` / ``map``) and
         the ``MapWidth=`` / ``MapHeight=`` / ``MapData`` style. ``start`` and ``goal`` are
         0-based ``(row, col)``; ``goal`` may be one cell or a sequence of cells.
+
+        Raises
+        ------
+        InvalidTaskError
+            A malformed map, or a start or goal outside the map or on a blocked cell.
+
+        Examples
+        --------
+        >>> text = "type octile\\nheight 2\\nwidth 3\\nmap\\n.@.\\n...\\n"
+        >>> MazeTask.from_movingai(text, (0, 0), (0, 2)).rows
+        ('.#.', '...')
+        >>> MazeTask.from_movingai(text, (0, 1), (0, 2))
+        Traceback (most recent call last):
+        ...
+        tasks.errors.InvalidTaskError: start (0, 1) is a wall on the map ('@'); pick a free
+        cell ('.', 'G' or 'S')
         """
         if not isinstance(map_text, str):
             raise InvalidTaskError(f"expected map text (str), got {type(map_text).__name__}")
@@ -269,8 +285,19 @@ class MazeTask(BaseModel):
         if joined.count(WALL) + joined.count(FREE) != len(joined):
             leftover = set(joined) - {WALL, FREE}
             raise InvalidTaskError(f"map holds unknown terrain {sorted(leftover)}")
-        goals = _as_cells(goal)
-        return cls(rows=tuple(rows), start=_as_cell(start), goals=goals)
+        start_cell, goals = _as_cell(start, "start"), _as_cells(goal)
+        for name, (r, c) in [("start", start_cell)] + [("goal", g) for g in goals]:
+            if not (0 <= r < height and 0 <= c < width):
+                raise InvalidTaskError(
+                    f"{name} ({r}, {c}) is outside the {height}x{width} map: 0-based (row, col) "
+                    f"with row 0..{height - 1} and col 0..{width - 1}"
+                )
+            if rows[r][c] == WALL:
+                raise InvalidTaskError(
+                    f"{name} ({r}, {c}) is a wall on the map ({body[r][c]!r}); pick a free "
+                    "cell ('.', 'G' or 'S')"
+                )
+        return cls(rows=tuple(rows), start=start_cell, goals=goals)
 
 
 def as_cell(value: Any, what: str = "a cell") -> Cell:
