@@ -11,6 +11,7 @@ noise report and a recursion trace; they live in the research subpackage :mod:`n
 """
 
 from neurosym.api import METHODS, SolveResult, count_solutions, load_task, solve
+from neurosym.many import ManyResult, solve_many
 from tasks import (
     CheckpointError,
     ConfigError,
@@ -54,6 +55,7 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "InvalidTaskError",
+    "ManyResult",
     "MazeTask",
     "NeurosymError",
     "SolveResult",
@@ -67,6 +69,7 @@ __all__ = [
     "count_solutions",
     "load_task",
     "solve",
+    "solve_many",
     "robustness",
     "strategies",
     "trace",

@@ -137,24 +137,158 @@ def format_result(result: object) -> str:
 
 def _cmd_solve(args: argparse.Namespace) -> int:
     from neurosym.api import solve
+    from tasks.errors import ConfigError
 
-    result = solve(
-        args.puzzle,
-        method=args.method,
-        backend=args.backend,
-        time_limit_s=args.time_limit,
-        seed=args.seed,
-        box=args.box,
-        check_unique=not args.no_unique,
-        model=args.model,
-        givens=args.givens,
-        **_network_kwargs(args),
-    )
+    on_map = args.start is not None or args.goal is not None
+    if args.many:
+        if on_map:
+            raise ConfigError("--start/--goal apply to one Moving AI map, not to --many lists")
+        return _cmd_solve_many(args)
+    if args.workers is not None:
+        raise ConfigError("--workers applies to --many (one puzzle is solved in this process)")
+    result = solve(_one_task(args, on_map), **_solve_kwargs(args))
     if args.json:
         print(json.dumps(result.summary()))
     else:
         print(format_result(result))
     return 0 if result.verified else 1
+
+
+def _one_task(args: argparse.Namespace, on_map: bool) -> Any:
+    """``solve``'s puzzle: text, a file, standard input (``-``: always text, never a path), or
+    with ``--start``/``--goal`` a Moving AI map."""
+    from neurosym.api import load_task
+    from tasks.detect import _is_movingai, parse_task
+    from tasks.errors import InvalidTaskError
+
+    from_stdin = args.puzzle == "-"
+    source = sys.stdin.read() if from_stdin else args.puzzle
+    if on_map:
+        return load_task(source, start=args.start, goal=args.goal)
+    try:
+        return parse_task(source, box=args.box) if from_stdin else load_task(source, box=args.box)
+    except InvalidTaskError as exc:
+        text = source if from_stdin else _head(source)
+        if text is not None and _is_movingai(text):
+            raise InvalidTaskError(
+                "a Moving AI map marks no start or goal: pass them as --start ROW,COL --goal "
+                "ROW,COL (0-based)"
+            ) from None
+        raise InvalidTaskError(f"<stdin>: {exc}" if from_stdin else str(exc)) from None
+
+
+def _head(path: str) -> str | None:
+    """The first lines of ``path`` when it is a readable file, else None."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return "".join(fh.readline() for _ in range(4))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _cell_arg(text: str) -> tuple[int, int]:
+    try:
+        row, col = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected ROW,COL (0-based ints), e.g. 3,17; got {text!r}"
+        ) from None
+    return (row, col)
+
+
+def _solve_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``neurosym solve`` as :func:`neurosym.solve` keywords."""
+    return {
+        "method": args.method,
+        "backend": args.backend,
+        "time_limit_s": args.time_limit,
+        "seed": args.seed,
+        "box": args.box,
+        "check_unique": not args.no_unique,
+        "model": args.model,
+        "givens": args.givens,
+        **_network_kwargs(args),
+    }
+
+
+def _read_puzzle_list(source: str) -> list[Any]:
+    """The puzzles of ``--many``'s file (``-``: standard input), with their line numbers."""
+    from neurosym.many import parse_puzzle_list
+    from tasks.errors import InvalidTaskError
+
+    if source == "-":
+        where, text, as_csv = "<stdin>", sys.stdin.read(), None
+    else:
+        path = Path(source)
+        where, as_csv = source, True if path.suffix.lower() == ".csv" else None
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InvalidTaskError(f"no such file: {source}") from None
+        except IsADirectoryError:
+            raise InvalidTaskError(f"{source} is a directory; pass a file of puzzles") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidTaskError(f"cannot read {source}: {exc}") from None
+    try:
+        return parse_puzzle_list(text, as_csv=as_csv)
+    except InvalidTaskError as exc:
+        raise InvalidTaskError(f"{where}: {exc}") from None
+
+
+def format_many_line(item: Any, line: int, width: int = 1) -> str:
+    """One line for a :class:`neurosym.ManyResult`: index, input line, verdict, how (method,
+    backend, search time) and the answer on one line, or the error."""
+    head = f"{item.index:>{width}}  line {line:<{width}}"
+    if item.result is None:
+        message = " ".join(str(item.message).split())  # one line per puzzle, whatever the error
+        return f"{head}  error         {item.error}: {message}"
+    r = item.result
+    how = f"{r.method}:{r.stage}" if r.stage is not None else r.method
+    verdict = "verified    " if r.verified else "NOT verified"
+    return f"{head}  {verdict}  {how} {r.backend}  {_format_time(r.time_s)}  {_answer_text(r)}"
+
+
+def _answer_text(result: Any) -> str:
+    """A result's answer on one line: a Sudoku's cells row by row, a maze's path length."""
+    from tasks.sudoku import SudokuTask
+
+    if isinstance(result.task, SudokuTask):
+        return SudokuTask.from_grid(result.answer, box=result.task.box).to_line()
+    return f"path {len(result.answer) - 1} moves"
+
+
+def _cmd_solve_many(args: argparse.Namespace) -> int:
+    import time
+
+    from neurosym.many import solve_many
+
+    listed = _read_puzzle_list(args.puzzle)
+    workers = 1 if args.workers is None else args.workers
+    start = time.perf_counter()
+    results = solve_many(
+        [p.text for p in listed],
+        workers=workers,
+        progress=sys.stderr.isatty(),
+        **_solve_kwargs(args),
+    )
+    elapsed = time.perf_counter() - start
+    width = len(str(max(len(listed), listed[-1].line)))
+    for puzzle, item in zip(listed, results, strict=True):
+        if args.json:
+            print(json.dumps({"line": puzzle.line, **item.summary()}))
+        else:
+            print(format_many_line(item, puzzle.line, width))
+    n = len(results)
+    verified = sum(r.verified for r in results)
+    errors = sum(not r.ok for r in results)
+    summary = (
+        f"{n} puzzles: {verified} verified, {n - verified - errors} not verified, {errors} "
+        f"{'error' if errors == 1 else 'errors'} in {elapsed:.2f} s ({n / elapsed:.1f} "
+        f"puzzles/s, {workers} {'worker' if workers == 1 else 'workers'}, method {args.method})"
+    )
+    # --json keeps standard output to one JSON object per line
+    print(summary, file=sys.stderr if args.json else sys.stdout)
+    return 0 if verified == n else 1
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -197,6 +331,27 @@ def _cmd_bench_symbolic(args: argparse.Namespace) -> int:
             json.dump(report, fh, indent=2)
         print(f"wrote {args.json}")
     return 0 if report.get("all_targets_met", False) or args.quick else 1
+
+
+def _cmd_bench_many(args: argparse.Namespace) -> int:
+    from neurosym.benchmarks.many import run_many_benchmark
+
+    if args.json:
+        check_output_file(args.json, "--json")
+    report = run_many_benchmark(
+        n=args.n,
+        box=args.box,
+        method=args.method,
+        workers=args.workers,
+        seed=args.seed,
+        time_limit_s=args.time_limit,
+        echo=print,
+    )
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2)
+        print(f"wrote {args.json}")
+    return 0 if report["answers_agree"] else 1
 
 
 def _cmd_bench_train(args: argparse.Namespace) -> int:
@@ -871,9 +1026,43 @@ def build_parser() -> argparse.ArgumentParser:
         "solve",
         help="solve a puzzle given as text or a file",
         description="Solve a Sudoku (81-char line, N x N grid, letters past 9) or a maze "
-        "(ASCII: # wall, . free, S start, G goal) and print the verified answer with stats.",
+        "(ASCII: # wall, . free, S start, G goal) and print the verified answer with stats; "
+        "with --many, solve a file of puzzles, in worker processes with --workers.",
     )
-    p.add_argument("puzzle", help="puzzle text or the path of a file holding one")
+    p.add_argument(
+        "puzzle",
+        help="puzzle text, the path of a file holding one, or - to read it from standard input "
+        "(with --many: the file of puzzles, or - for standard input)",
+    )
+    p.add_argument(
+        "--many",
+        action="store_true",
+        help="PUZZLE is a list: one puzzle per line (blank lines and # comments skipped) or a "
+        "CSV (its puzzle/quizzes column, else the first); print a line per puzzle and a "
+        "summary with puzzles/s; exit 1 if any fails",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="K",
+        help="with --many: solve in K worker processes (default 1: in this process; each "
+        "process loads the solvers, and the model for neural/hybrid, again)",
+    )
+    p.add_argument(
+        "--start",
+        type=_cell_arg,
+        default=None,
+        metavar="ROW,COL",
+        help="a Moving AI .map (which marks no start or goal): the start cell, 0-based",
+    )
+    p.add_argument(
+        "--goal",
+        type=_cell_arg,
+        default=None,
+        metavar="ROW,COL",
+        help="a Moving AI .map: the goal cell, 0-based (with --start)",
+    )
     p.add_argument("--method", default="symbolic", choices=["symbolic", "neural", "hybrid"])
     p.add_argument("--model", default=None, help="TRM checkpoint for --method neural/hybrid")
     p.add_argument(
@@ -1034,6 +1223,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--json", default=None, metavar="FILE", help="also write the report as JSON")
     b.set_defaults(func=_cmd_bench_symbolic)
+    bm = bench.add_parser(
+        "many",
+        help="solve_many throughput with 1 and 2 worker processes",
+        description="Solve the same seeded minimal Sudoku puzzles with neurosym.solve_many once "
+        "per worker count, each run cold (pool start-up, imports and model loading counted), "
+        "and print puzzles/s, the speed-up over the first run and whether the answers agree.",
+    )
+    bm.add_argument("--n", type=int, default=120, help="puzzles (default 120)")
+    bm.add_argument(
+        "--box", type=_box_arg, default=(3, 3), help="Sudoku box as ROWSxCOLS (default 3x3)"
+    )
+    bm.add_argument(
+        "--method",
+        default="hybrid",
+        choices=["symbolic", "neural", "hybrid"],
+        help="solve_many's method (default hybrid: the network per puzzle, repair if needed)",
+    )
+    bm.add_argument(
+        "--workers",
+        type=_int_list,
+        default=[1, 2],
+        metavar="K,K,...",
+        help="worker counts to time, the first the baseline (default 1,2)",
+    )
+    bm.add_argument("--time-limit", type=float, default=10.0, help="seconds per puzzle")
+    bm.add_argument("--seed", type=int, default=0, help="seed of the generated puzzles")
+    bm.add_argument("--json", default=None, metavar="FILE", help="also write the report as JSON")
+    bm.set_defaults(func=_cmd_bench_many)
     t = bench.add_parser(
         "train",
         help="TRM training speed and time to accuracy",
