@@ -73,10 +73,10 @@ PREFERRED_MODELS: tuple[str, ...] = (
 #: earlier) of each shipped model folder when the caller gives none: an int, or ``"per-cell"``
 #: for :func:`per_cell_depth`. A folder not listed runs its trained ``N_sup``.
 DEFAULT_DEPTH: dict[str, int | Literal["per-cell"]] = {
-    # Minimal 9x9 (200, bench neural): 60.5% at 8 steps (trained), 70.5% at 16, 77.0% at 32
-    # (12.7 steps on average with halting), 79.0% at 64 (19.7 steps), 82.0% at 128 (31.7):
-    # past 32 each doubling costs ~1.6x the time for 2-3 points.
-    "sudoku_peers": 32,
+    # Step 34,000, minimal 9x9 (200, bench neural): 82.5% at 8 steps (trained), 86.5% at 16,
+    # 89.0% at 32 (7.4 steps on average with halting), 93.0% at 64 (10.0 steps), 93.5% at 128
+    # (13.8); > 5 guesses 86/90/94% at 32/64/128: 64 buys 4 points for 1.35x the steps.
+    "sudoku_peers": 64,
     "maze_conv": "per-cell",
 }
 

@@ -59,3 +59,13 @@ def test_bench_neural_on_mazes(tiny_maze_model, tmp_path, capsys):
 def test_bench_neural_bad_model(capsys):
     assert main(["bench", "neural", "--model", "no-such-model"]) != 0
     assert "neither a checkpoint path nor a shipped model" in capsys.readouterr().err
+
+
+def test_bench_neural_bad_halt_threshold_fails_before_any_work(tiny_maze_model, capsys):
+    argv = ["bench", "neural", "--kind", "maze", "--model", str(tiny_maze_model)]
+    argv += ["--sizes", "5", "--n", "2", "--depths", "1", "--halt-threshold", "1.0"]
+    assert main(argv) != 0
+    captured = capsys.readouterr()
+    assert "halt_threshold must lie in [0, 1)" in captured.err
+    # no depth curve was printed before the error
+    assert "5x5 perfect" not in captured.out

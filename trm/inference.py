@@ -335,12 +335,20 @@ def _check_batch_size(batch_size: int) -> None:
         raise ConfigError(f"batch_size must be an int >= 1, got {batch_size!r}")
 
 
-def _check_threshold(threshold: float) -> float:
+def check_halt_threshold(threshold: float) -> float:
+    """``threshold`` as a float, or :class:`~tasks.errors.ConfigError` unless it lies in [0, 1).
+
+    >>> check_halt_threshold(0.9)
+    0.9
+    """
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         raise ConfigError(f"halt_threshold must be a number in [0, 1), got {threshold!r}")
     if not 0.0 <= float(threshold) < 1.0:
         raise ConfigError(f"halt_threshold must lie in [0, 1), got {threshold!r}")
     return float(threshold)
+
+
+_check_threshold = check_halt_threshold  # the name other modules used first
 
 
 @torch.inference_mode()
@@ -523,7 +531,7 @@ def predict(
     net, codec = _resolve(model, codec)
     steps = _check_steps(net, max_steps)
     _check_batch_size(batch_size)
-    threshold = _check_threshold(halt_threshold)
+    threshold = check_halt_threshold(halt_threshold)
     k, noise = _check_trajectories(trajectories, noise, select)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be an int >= 0, got {seed!r}")
@@ -682,7 +690,7 @@ def evaluate(
     geometry = _geometry(codec) if net.config.size_agnostic else None
     steps = _check_steps(net, max_steps)
     _check_batch_size(batch_size)
-    threshold = _check_threshold(halt_threshold)
+    threshold = check_halt_threshold(halt_threshold)
     tasks, solutions = list(tasks), list(solutions)
     if len(tasks) != len(solutions):
         raise ConfigError(f"{len(tasks)} tasks but {len(solutions)} solutions")

@@ -177,8 +177,11 @@ def run_neural_benchmark(
     import torch
 
     from tasks.errors import UnsupportedTaskError
-    from trm.inference import codec_for
+    from trm.inference import check_halt_threshold, codec_for
 
+    # Checked before the first case: the trajectory table would reject it only after the
+    # depth curves had run (minutes).
+    halt_threshold = check_halt_threshold(halt_threshold)
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     report: dict[str, Any] = {"cases": {}}

@@ -152,7 +152,7 @@ def test_default_depth_table(shipped, monkeypatch):
     peers = neural._load_path(shipped["sudoku_peers"])
     small, big = generate_perfect_maze(7, 7, rng=0), generate_perfect_maze(31, 31, rng=0)
     sudoku, _ = generate_puzzle(3, 3, n_givens=30, rng=0)
-    assert neural.DEFAULT_DEPTH["sudoku_peers"] == 32  # measured; see the model card
+    assert neural.DEFAULT_DEPTH["sudoku_peers"] == 64  # measured; see the model card
     monkeypatch.setattr(neural, "DEFAULT_DEPTH", {})
     assert neural.default_max_steps(conv, big) is None  # unlisted: the trained depth
     monkeypatch.setattr(neural, "DEFAULT_DEPTH", {"maze_conv": "per-cell", "sudoku_peers": 12})
