@@ -15,17 +15,28 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 import solvers
+from tasks.arc import ArcTask
 from tasks.detect import _is_movingai, parse_task
 from tasks.errors import ConfigError, InvalidTaskError, SolverTimeoutError, UnsupportedTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 from tasks.verify import Verification, verify
 
-__all__ = ["METHODS", "SolveResult", "count_solutions", "load_task", "solve"]
+__all__ = ["METHODS", "Attempt", "SolveResult", "count_solutions", "load_task", "solve"]
 
 METHODS = ("symbolic", "neural", "hybrid")
 #: Mazes with more free cells than this skip the shortest-path count behind ``unique``.
 _MAZE_UNIQUE_MAX_CELLS = 300_000
+
+
+class Attempt(BaseModel):
+    """How one ARC attempt was made: the stage that produced it and, for the symbolic search,
+    the program (``str`` of it, e.g. ``"flip_h | crop_bbox(colour=3)"``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: str
+    program: str | None = None
 
 
 class SolveResult(BaseModel):
@@ -34,8 +45,12 @@ class SolveResult(BaseModel):
     Attributes
     ----------
     task : the task that was solved.
-    answer : Sudoku: a tuple of row tuples; maze: a list of ``(row, col)`` from start to goal.
-    verified : True only when :func:`tasks.verify.verify` accepted ``answer``.
+    answer : Sudoku: a tuple of row tuples; maze: a list of ``(row, col)`` from start to goal;
+        ARC: per test input, a tuple of up to two attempt grids (empty when no program fits
+        the demonstrations: no guess is made).
+    verified : True only when :func:`tasks.verify.verify` accepted ``answer`` (ARC: every test
+        output is known and one of its two attempts matches it; a task without test outputs is
+        never verified, its ``verification`` says ``unverified``).
     verification : the oracle's full verdict (violations, if any).
     method, backend : how the answer was found.
     time_s : wall time of the search itself (parsing, importing the engine, verification and the
@@ -53,11 +68,12 @@ class SolveResult(BaseModel):
     overridden_givens : ``givens="soft"``: ``(row, col, given, answer value)`` for every given
         the answer overrides; ``verified`` then means the answer is a valid grid agreeing with
         every other given.
+    attempts : ARC: how attempt ``k`` of every test input (``answer[i][k]``) was made.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task: SudokuTask | MazeTask
+    task: SudokuTask | MazeTask | ArcTask
     answer: Any
     verified: bool
     verification: Verification
@@ -71,6 +87,7 @@ class SolveResult(BaseModel):
     cells_changed: int | None = None
     stage_times: dict[str, float] = {}
     overridden_givens: tuple[tuple[int, int, int, int], ...] = ()
+    attempts: tuple[Attempt, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """The result as plain JSON-ready data, without the task."""
@@ -80,12 +97,12 @@ class SolveResult(BaseModel):
 
 
 def load_task(
-    source: SudokuTask | MazeTask | str | os.PathLike[str],
+    source: SudokuTask | MazeTask | ArcTask | str | os.PathLike[str],
     *,
     box: tuple[int, int] | None = None,
     start: tuple[int, int] | None = None,
     goal: tuple[int, int] | None = None,
-) -> SudokuTask | MazeTask:
+) -> SudokuTask | MazeTask | ArcTask:
     """A task from a task object, puzzle text, or the path of a file holding one.
 
     A one-line string naming an existing file is read as that file; one naming a folder is
@@ -119,7 +136,7 @@ def load_task(
     """
     if start is not None or goal is not None:
         return _load_movingai(source, start, goal)
-    if isinstance(source, SudokuTask | MazeTask):
+    if isinstance(source, SudokuTask | MazeTask | ArcTask):
         return source
     if isinstance(source, os.PathLike):
         return _read_file(Path(source), box)
@@ -216,16 +233,16 @@ def _read_text(path: Path) -> str:
         raise InvalidTaskError(f"cannot read {path}: {exc}") from None
 
 
-def _read_file(path: Path, box: tuple[int, int] | None) -> SudokuTask | MazeTask:
+def _read_file(path: Path, box: tuple[int, int] | None) -> SudokuTask | MazeTask | ArcTask:
     text = _read_text(path)
     try:
-        return parse_task(text, box=box)
+        return parse_task(text, box=box, task_id=path.stem)  # an ARC file is named by its stem
     except InvalidTaskError as exc:
         raise InvalidTaskError(f"{path}: {exc}") from None
 
 
 def solve(
-    task: SudokuTask | MazeTask | str | os.PathLike[str],
+    task: SudokuTask | MazeTask | ArcTask | str | os.PathLike[str],
     method: Literal["symbolic", "neural", "hybrid"] = "symbolic",
     backend: str | None = None,
     time_limit_s: float = 10.0,
@@ -245,15 +262,17 @@ def solve(
 
     Parameters
     ----------
-    task : SudokuTask, MazeTask, puzzle text (an 81-character line, a grid, an ASCII maze, JSON)
-        or the path of a file holding one.
+    task : SudokuTask, MazeTask, ArcTask, puzzle text (an 81-character line, a grid, an ASCII
+        maze, JSON, ARC's ``{"train": ..., "test": ...}``) or the path of a file holding one.
     method : ``"symbolic"`` (exact solvers), ``"neural"`` (the TRM alone; its answer is
         verified, and a wrong one comes back with ``verified=False``) or ``"hybrid"`` (the TRM
         proposes; a wrong proposal is repaired by changing the fewest cells, else a full search
         runs; ``stage`` says which produced the answer).
     backend : Sudoku: ``"sat"`` (default, fastest), ``"cpsat"``, ``"constraint"``,
         ``"backtrack"`` (instrumented search-effort counters). Maze: ``"bfs"`` (default) or
-        ``"networkx"``.
+        ``"networkx"``. ARC: ``"search"`` (the only one, symbolic only: a program search that
+        returns within ``time_limit_s`` plus a little; ``effort`` has ``programs_tried`` and
+        ``depth_reached``).
     time_limit_s : time limit in seconds for the search and (symbolic Sudoku) the uniqueness
         check together: the check gets what the search left, and when it cannot finish in
         that, the answer still comes back with ``unique=None`` and
@@ -310,7 +329,11 @@ def solve(
     knobs = _network_options(method, max_steps, trajectories, noise, select, seed)
     task = load_task(task, box=box)
     if givens == "soft" and not isinstance(task, SudokuTask):
-        raise UnsupportedTaskError("givens='soft' applies to Sudoku only (a maze has no givens)")
+        raise UnsupportedTaskError(
+            f"givens='soft' applies to Sudoku only (a {task.kind} task has no givens)"
+        )
+    if isinstance(task, ArcTask):
+        return _solve_arc(task, method, backend, time_limit_s)
     if method == "hybrid":
         return _solve_hybrid(task, model, backend, time_limit_s, seed, workers, givens, knobs)
     if method == "neural":
@@ -415,6 +438,31 @@ def _solve_maze(
     return _finish(task, out.answer, "symbolic", out.backend, elapsed, effort, unique)
 
 
+def _solve_arc(task: ArcTask, method: str, backend: str | None, time_limit_s: float) -> SolveResult:
+    if method != "symbolic":
+        raise UnsupportedTaskError(
+            f"method={method!r} does not cover ARC tasks yet (no ARC network is trained); "
+            "use method='symbolic'"
+        )
+    if backend not in (None, "search"):
+        raise UnsupportedTaskError(f"unknown ARC backend {backend!r}; the ARC backend is 'search'")
+    arc = importlib.import_module("solvers.arc")  # import scipy before the clock starts
+    start = time.perf_counter()
+    out = arc.solve(task, time_limit_s=time_limit_s)
+    elapsed = time.perf_counter() - start
+    attempts = tuple(Attempt(stage="symbolic", program=p) for p in out.programs)
+    return _finish(
+        task,
+        out.answer,
+        "symbolic",
+        out.backend,
+        elapsed,
+        dict(out.effort),
+        None,
+        attempts=attempts,
+    )
+
+
 def _solve_hybrid(
     task: SudokuTask | MazeTask,
     model: Any,
@@ -509,7 +557,7 @@ def relaxed_task(
 
 
 def _finish(
-    task: SudokuTask | MazeTask,
+    task: SudokuTask | MazeTask | ArcTask,
     answer: Any,
     method: str,
     backend: str,
@@ -522,6 +570,7 @@ def _finish(
     cells_changed: int | None = None,
     stage_times: dict[str, float] | None = None,
     extra_verify_s: float = 0.0,
+    attempts: tuple[Attempt, ...] = (),
 ) -> SolveResult:
     t0 = time.perf_counter()
     verdict = verify(relaxed_task(task, overridden), answer)
@@ -541,6 +590,7 @@ def _finish(
         cells_changed=cells_changed,
         stage_times=stage_times or {},
         overridden_givens=tuple(overridden),
+        attempts=attempts,
     )
 
 
@@ -564,6 +614,8 @@ def count_solutions(
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise InvalidTaskError(f"limit must be a positive int, got {limit!r}")
     task = load_task(task, box=box)
+    if isinstance(task, ArcTask):
+        raise UnsupportedTaskError("count_solutions() covers Sudoku and mazes, not ARC tasks")
     if isinstance(task, SudokuTask):
         return solvers.count_sudoku_solutions(
             task,

@@ -3,6 +3,7 @@
 This package imports neither ``torch`` nor ``ortools``: it is the light ground under both.
 """
 
+from tasks.arc import ArcTask, load_arc
 from tasks.errors import (
     CheckpointError,
     ConfigError,
@@ -17,6 +18,7 @@ from tasks.sudoku import SudokuTask, infer_box
 from tasks.verify import Verification, Violation, verify
 
 __all__ = [
+    "ArcTask",
     "Cell",
     "CheckpointError",
     "ConfigError",
@@ -30,5 +32,6 @@ __all__ = [
     "Verification",
     "Violation",
     "infer_box",
+    "load_arc",
     "verify",
 ]

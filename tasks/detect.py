@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
 
+from tasks.arc import ArcTask
 from tasks.errors import InvalidTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
@@ -43,11 +45,14 @@ _TASK_ADAPTER: TypeAdapter[SudokuTask | MazeTask] = TypeAdapter(
 )
 
 
-def task_from_json(data: str | bytes | Mapping[str, Any]) -> SudokuTask | MazeTask:
+def task_from_json(
+    data: str | bytes | Mapping[str, Any], *, task_id: str | None = None
+) -> SudokuTask | MazeTask | ArcTask:
     """A task from its JSON form (what ``task.model_dump_json()`` writes) or a decoded dict.
 
-    ``kind`` (``"sudoku"`` or ``"maze"``) selects the type; when it is missing, a ``grid`` field
-    means Sudoku and a ``rows`` field a maze.
+    ``kind`` (``"sudoku"``, ``"maze"`` or ``"arc"``) selects the type; when it is missing, a
+    ``grid`` field means Sudoku, a ``rows`` field a maze, and ``train`` (the standard ARC JSON
+    format) an ARC task, named ``task_id`` unless it names itself.
 
     Raises
     ------
@@ -63,6 +68,10 @@ def task_from_json(data: str | bytes | Mapping[str, Any]) -> SudokuTask | MazeTa
     ...                 "box_cols": 2}).n_givens
     1
     """
+    if _is_arc_json(data):
+        if isinstance(data, Mapping):
+            return ArcTask.from_dict(data, task_id=task_id)
+        return ArcTask.from_json(data, task_id=task_id)
     try:
         if isinstance(data, (str, bytes, bytearray)):
             return _TASK_ADAPTER.validate_json(data)
@@ -71,6 +80,19 @@ def task_from_json(data: str | bytes | Mapping[str, Any]) -> SudokuTask | MazeTa
     except ValidationError as exc:
         raise InvalidTaskError(f"invalid task JSON: {_describe(exc)}") from None
     raise InvalidTaskError(f"expected task JSON text or a dict, got {type(data).__name__}")
+
+
+def _is_arc_json(data: Any) -> bool:
+    """Whether ``data`` is an ARC task: ``kind`` "arc", or no kind and a ``train`` field."""
+    if isinstance(data, (str, bytes, bytearray)):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            return False
+    if not isinstance(data, Mapping):
+        return False
+    kind = data.get("kind")
+    return kind == "arc" or (kind is None and "train" in data)
 
 
 def _describe(exc: ValidationError) -> str:
@@ -95,8 +117,11 @@ def _is_movingai(text: str) -> bool:
 _SUDOKU_ONLY_CHARS = frozenset("0123456789._*?|+-=:~,; \t\r\n")
 
 
-def parse_task(text: str, *, box: tuple[int, int] | None = None) -> SudokuTask | MazeTask:
-    """Read any supported text: JSON (``{"kind": ...}``), an ASCII maze or a Sudoku.
+def parse_task(
+    text: str, *, box: tuple[int, int] | None = None, task_id: str | None = None
+) -> SudokuTask | MazeTask | ArcTask:
+    """Read any supported text: JSON (``{"kind": ...}``, or ARC's ``{"train": ...}``, named
+    ``task_id``), an ASCII maze or a Sudoku.
 
     A text holding ``#`` or ``@`` is a maze (Sudoku text never holds them); otherwise it is read
     as a Sudoku, and if that fails, as a wall-less maze. When neither reads it, the error names
@@ -127,7 +152,7 @@ def parse_task(text: str, *, box: tuple[int, int] | None = None) -> SudokuTask |
     if not stripped:
         raise InvalidTaskError("empty input: expected a Sudoku, a maze or a JSON task")
     if stripped.startswith("{"):
-        return task_from_json(stripped)
+        return task_from_json(stripped, task_id=task_id)
     if _is_movingai(stripped):
         raise InvalidTaskError(
             "a Moving AI map holds no start or goal; use MazeTask.from_movingai(text, start, "

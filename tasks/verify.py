@@ -7,17 +7,19 @@ the shortest possible, found here by the oracle's own breadth-first search.
 
 from __future__ import annotations
 
+import numbers
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from tasks.arc import MAX_ATTEMPTS, ArcTask
 from tasks.errors import UnsupportedTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 
-__all__ = ["Verification", "Violation", "verify", "maze_shortest_length"]
+__all__ = ["Verification", "Violation", "arc_attempts", "verify", "maze_shortest_length"]
 
 
 class Violation(BaseModel):
@@ -49,7 +51,7 @@ class Verification(BaseModel):
         return cls(ok=not violations, violations=tuple(violations))
 
 
-def verify(task: SudokuTask | MazeTask, answer: Any) -> Verification:
+def verify(task: SudokuTask | MazeTask | ArcTask, answer: Any) -> Verification:
     """Check ``answer`` against ``task``'s rules, listing every violation.
 
     A malformed answer (wrong shape or type) is a violation, not an exception: the oracle always
@@ -57,10 +59,14 @@ def verify(task: SudokuTask | MazeTask, answer: Any) -> Verification:
 
     Parameters
     ----------
-    task : SudokuTask or MazeTask
+    task : SudokuTask, MazeTask or ArcTask
     answer
         Sudoku: an N x N grid (nested sequence of ints). Maze: a sequence of ``(row, col)``
-        cells from the start to a goal.
+        cells from the start to a goal. ARC: per test input, a sequence of attempt grids (the
+        first two count; one grid per test input, or a bare grid for a one-test task, is one
+        attempt). ARC's verdict is ``ok`` only when every test output is known and matched,
+        dimensions included, by one of the first two attempts; a test input without a known
+        output gives an ``unverified`` violation, never ``ok``.
 
     Raises
     ------
@@ -80,7 +86,11 @@ def verify(task: SudokuTask | MazeTask, answer: Any) -> Verification:
         return Verification.of(_sudoku_violations(task, answer))
     if isinstance(task, MazeTask):
         return Verification.of(_maze_violations(task, answer))
-    raise UnsupportedTaskError(f"verify() knows SudokuTask and MazeTask, got {type(task).__name__}")
+    if isinstance(task, ArcTask):
+        return Verification.of(_arc_violations(task, answer))
+    raise UnsupportedTaskError(
+        f"verify() knows SudokuTask, MazeTask and ArcTask, got {type(task).__name__}"
+    )
 
 
 # ---------------------------------------------------------------------------- Sudoku
@@ -224,6 +234,110 @@ def _maze_violations(task: MazeTask, answer: Any) -> list[Violation]:
 
 def _cell(p: Sequence[int]) -> tuple[int, int]:
     r, c = p
-    if isinstance(r, bool) or isinstance(c, bool):
+    # int() would read 4.5 as 4 and "4" as 4: a path of such "cells" is not an answer
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (r, c)):
         raise TypeError("cells are integer pairs")
     return (int(r), int(c))
+
+
+# ---------------------------------------------------------------------------- ARC
+def _is_seq(value: Any) -> bool:
+    return not isinstance(value, str | bytes) and isinstance(value, Sequence)
+
+
+def _is_grid(value: Any) -> bool:
+    """Whether ``value`` reads as a grid: a non-empty sequence whose first row is a sequence of
+    non-sequences (colours)."""
+    return _is_seq(value) and bool(value) and _is_seq(value[0]) and not any(map(_is_seq, value[0]))
+
+
+def arc_attempts(task: ArcTask, answer: Any) -> list[list[Any]] | None:
+    """``answer`` as one list of attempt grids per test input, or None when it has no such shape.
+
+    Accepted: attempts per test input, one grid per test input (one attempt each), or a bare
+    grid when the task has one test input.
+
+    Examples
+    --------
+    >>> t = ArcTask.from_dict({"train": [{"input": [[1]], "output": [[2]]}],
+    ...                        "test": [{"input": [[1]], "output": [[2]]}]})
+    >>> arc_attempts(t, [[2]]), arc_attempts(t, [[[[3]], [[2]]]])
+    ([[[[2]]]], [[[[3]], [[2]]]])
+    """
+    if not _is_seq(answer):
+        return None
+    if _is_grid(answer) and task.n_test == 1:
+        return [[answer]]
+    out = []
+    for entry in answer:
+        if _is_grid(entry):
+            out.append([entry])
+        elif _is_seq(entry):
+            out.append(list(entry))
+        else:
+            return None
+    return out
+
+
+def _arc_violations(task: ArcTask, answer: Any) -> list[Violation]:
+    per_test = arc_attempts(task, answer)
+    if per_test is None:
+        return [
+            Violation(
+                rule="shape",
+                message="answer must hold, per test input, a list of attempt grids",
+            )
+        ]
+    if len(per_test) != task.n_test:
+        return [
+            Violation(
+                rule="shape",
+                message=f"answer covers {len(per_test)} test inputs, the task has {task.n_test}",
+            )
+        ]
+    out: list[Violation] = []
+    for i, (attempts, test) in enumerate(zip(per_test, task.test, strict=True)):
+        if not attempts:
+            out.append(Violation(rule="missing", message=f"test input {i} has no attempt"))
+            continue
+        if len(attempts) > MAX_ATTEMPTS:
+            out.append(
+                Violation(
+                    rule="attempts",
+                    message=f"test input {i} has {len(attempts)} attempts; only the first "
+                    f"{MAX_ATTEMPTS} count",
+                )
+            )
+        if test.output is None:
+            out.append(
+                Violation(
+                    rule="unverified",
+                    message=f"test input {i} has no known output, so its answer is unverified",
+                )
+            )
+            continue
+        want = test.output
+        misses = []
+        for k, attempt in enumerate(attempts[:MAX_ATTEMPTS]):
+            try:
+                got = tuple(tuple(int(v) for v in row) for row in attempt)
+            except (TypeError, ValueError):
+                misses.append(f"attempt {k} is not a grid")
+                continue
+            if got == want:
+                break
+            if len(got) != len(want) or any(len(row) != len(want[0]) for row in got):
+                width = len(got[0]) if got else 0
+                misses.append(
+                    f"attempt {k} is {len(got)}x{width}, expected {len(want)}x{len(want[0])}"
+                )
+            else:
+                wrong = sum(
+                    a != b
+                    for ra, rb in zip(got, want, strict=True)
+                    for a, b in zip(ra, rb, strict=True)
+                )
+                misses.append(f"attempt {k} has {wrong} wrong cells")
+        else:
+            out.append(Violation(rule="output", message=f"test input {i}: " + "; ".join(misses)))
+    return out
