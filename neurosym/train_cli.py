@@ -22,6 +22,15 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
         "max_givens": 22,
         "unique": True,
     },
+    # The HRM baseline at sudoku6-tiny's size, on sudoku6-tiny's data (trm.hrm).
+    "sudoku6-hrm-tiny": {
+        "kind": "sudoku",
+        "box_rows": 2,
+        "box_cols": 3,
+        "min_givens": 14,
+        "max_givens": 22,
+        "unique": True,
+    },
     "sudoku9-tiny": {
         "kind": "sudoku",
         "box_rows": 3,
@@ -87,6 +96,13 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
         "width": 30,
         "maze": "hard",
         "min_path_length": 110,
+    },
+    "hrm-sudoku": {
+        "kind": "sudoku",
+        "box_rows": 3,
+        "box_cols": 3,
+        "min_givens": 17,
+        "max_givens": 30,
     },
 }
 

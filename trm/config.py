@@ -74,12 +74,27 @@ class TRMConfig(BaseModel):
         description="Tokens per puzzle, without the prefix (9x9 Sudoku 81, 30x30 maze 900)."
     )
     # --- network ------------------------------------------------------------------------------
+    arch: Literal["trm", "hrm"] = Field(
+        "trm",
+        description=(
+            "'trm' = one shared network for z and y, backprop through the last n + 1 "
+            "applications (the paper's TRM); 'hrm' = the HRM baseline (trm.hrm): separate "
+            "low-level f_L and high-level f_H networks of num_layers blocks each, only the final "
+            "f_L and f_H application get gradients (the 1-step approximation), and a Q-learned "
+            "halt/continue head. For 'hrm', n_latent_steps is L_cycles (f_L updates per f_H "
+            "update, the HRM paper's T) and n_improve_steps is H_cycles (the HRM paper's N)."
+        ),
+    )
     hidden_size: int = Field(512, description="D: width of x, y, z and every layer (paper 512).")
     num_heads: int = Field(8, description="Attention heads (paper 8, head dim 64); attention only.")
     expansion: float = Field(
         4.0, description="SwiGLU expansion; the inner size is round(e*w*2/3) up to 256k."
     )
-    num_layers: int = Field(2, description="Blocks in the one shared network net (paper 2).")
+    num_layers: int = Field(
+        2,
+        description="Blocks in the one shared network net (paper 2); for 'hrm', in each of "
+        "f_L and f_H (HRM paper 4).",
+    )
     mixer: Literal["mlp", "attention", "peers", "conv"] = Field(
         "mlp",
         description=(
@@ -258,14 +273,15 @@ class TRMConfig(BaseModel):
 
     @property
     def effective_depth(self) -> int:
-        """Layers applied per supervision step, ``T * (n + 1) * num_layers`` (paper: 42)."""
+        """Layers applied per supervision step, ``T * (n + 1) * num_layers`` (paper: 42; for
+        'hrm' ``H_cycles * (L_cycles + 1) * num_layers``, the HRM paper's 24)."""
         return self.n_improve_steps * (self.n_latent_steps + 1) * self.num_layers
 
 
 _PAPER_SUDOKU = dict(vocab_size=11, seq_len=81, hidden_size=512, num_heads=8, puzzle_prefix_len=16)
 
 #: Named configurations. The ``trm-*`` entries are the paper's models (TRM_REFERENCE §1.2 gives
-#: their parameter counts); the others are sized for a 2-core CPU.
+#: their parameter counts), ``hrm-sudoku`` the HRM paper's; the others are sized for a 2-core CPU.
 PRESETS: dict[str, TRMConfig] = {
     # 6x6 Sudoku (tokens: pad, blank, digits 1-6): learns in minutes on a laptop CPU.
     "sudoku6-tiny": TRMConfig(
@@ -392,6 +408,36 @@ PRESETS: dict[str, TRMConfig] = {
         mixer="attention",
         n_latent_steps=4,
         n_improve_steps=3,
+    ),
+    # The HRM baseline (trm.hrm) at sudoku6-tiny's size: the same width, mixer, prefix and
+    # N_sup, and one block in each of f_L and f_H, so the same 2 blocks and exactly the same
+    # parameter count (156,290); H_cycles = L_cycles = 2 as in the HRM paper.
+    "sudoku6-hrm-tiny": TRMConfig(
+        arch="hrm",
+        vocab_size=8,
+        seq_len=36,
+        hidden_size=64,
+        num_heads=4,
+        mixer="mlp",
+        num_layers=1,
+        puzzle_prefix_len=1,
+        n_latent_steps=2,
+        n_improve_steps=2,
+        max_supervision_steps=4,
+    ),
+    # The HRM paper's Sudoku model (27,275,266 trainable parameters, TRM_REFERENCE 1.2): two
+    # 4-block attention networks at width 512, H_cycles = L_cycles = 2, one prefix slot.
+    "hrm-sudoku": TRMConfig(
+        arch="hrm",
+        vocab_size=11,
+        seq_len=81,
+        hidden_size=512,
+        num_heads=8,
+        mixer="attention",
+        num_layers=4,
+        puzzle_prefix_len=1,
+        n_latent_steps=2,
+        n_improve_steps=2,
     ),
 }
 

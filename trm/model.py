@@ -245,7 +245,9 @@ class TRM(nn.Module):
     Parameters
     ----------
     config
-        Sizes and recursion depths. The model keeps a reference; configs are frozen.
+        Sizes and recursion depths. The model keeps a reference; configs are frozen. A config
+        with ``arch="hrm"`` makes ``TRM(config)`` return the HRM baseline
+        (:class:`trm.hrm.HRM`, a subclass with the same interface).
 
     Examples
     --------
@@ -260,10 +262,29 @@ class TRM(nn.Module):
     0.0067
     """
 
+    #: The ``TRMConfig.arch`` this class implements.
+    arch = "trm"
+
+    def __new__(cls, *args: object, **kwargs: object) -> TRM:
+        # TRM(config) builds the architecture config.arch names, so every place that builds a
+        # model from a config (training, checkpoint loading and validation) builds an HRM for
+        # arch="hrm" too. No arguments: copy.deepcopy (EMA) recreating an instance.
+        config = args[0] if args else kwargs.get("config")
+        if cls is TRM and isinstance(config, TRMConfig) and config.arch == "hrm":
+            from trm.hrm import HRM  # trm.hrm subclasses TRM, so it cannot be imported above
+
+            cls = HRM
+        return super().__new__(cls)
+
     def __init__(self, config: TRMConfig) -> None:
         super().__init__()
         if not isinstance(config, TRMConfig):
             raise ConfigError(f"config must be a TRMConfig, got {type(config).__name__}")
+        if config.arch != self.arch:
+            raise ConfigError(
+                f"{type(self).__name__} implements arch {self.arch!r}, but the config says "
+                f"{config.arch!r}; build it with TRM(config)"
+            )
         self.config = config
         width = config.hidden_size
         self.embed_scale = math.sqrt(width)  # token entries ~1/sqrt(D), so x entries are O(1)
@@ -273,7 +294,7 @@ class TRM(nn.Module):
         # optimiser. Here it is a Parameter so autograd reaches it, but count_parameters leaves
         # it out (matching the reference counts), and EMA/optimisers should treat it apart.
         self.puzzle_embedding = nn.Parameter(torch.zeros(config.num_puzzle_ids, width))
-        self.net = ReasoningNet(config)
+        self._build_networks(config)
         self.lm_head = nn.Linear(width, config.vocab_size, bias=False)
         self.q_head = nn.Linear(width, 2)  # [halt, continue] logits; TRM trains only halt
 
@@ -295,6 +316,11 @@ class TRM(nn.Module):
             # sigmoid(-5) ~ 0.0067: no example halts before the head has learned anything.
             self.q_head.weight.zero_()
             self.q_head.bias.fill_(-5.0)
+
+    def _build_networks(self, config: TRMConfig) -> None:
+        """The reasoning network(s): here the one shared ``net``; :class:`trm.hrm.HRM` builds
+        two."""
+        self.net = ReasoningNet(config)
 
     # ------------------------------------------------------------------ state
     @property

@@ -9,6 +9,9 @@ probability ``halt_exploration_prob`` a draw from 2..N_sup). Halted slots are re
 the next step with *new* examples from the stream and fresh carries, so no drawn example is
 ever skipped. Loss = mean over slots of the per-sequence stablemax loss + 0.5 * the halt BCE
 against "the answer is exactly right"; then the optimiser step (warm-up lr) and the EMA update.
+An HRM (``arch="hrm"``, :mod:`trm.hrm`) halts when q_halt > q_continue, and its halt term is
+HRM's Q-learning pair: the BCE of q_halt against "exactly right" plus that of q_continue against
+the bootstrapped target from one more forward pass without gradients.
 
 Launched by ``torchrun`` the same loop runs data-parallel (DistributedDataParallel, each process
 an equal share of the slots from its own data stream; see :func:`train`).
@@ -48,6 +51,7 @@ from trm.distributed import (
     _resolve_device,
     _wrap_ddp,
 )
+from trm.hrm import HRM
 from trm.inference import evaluate
 from trm.losses import (
     exact_match,
@@ -536,6 +540,7 @@ def _train(
     model = _build_model(cfg, device)  # same seed, so every rank starts from the same weights
     n_sup = model.config.max_supervision_steps
     explore_p = model.config.halt_exploration_prob
+    hrm = isinstance(model, HRM)  # Q-learned halting: two Q logits and a continue loss
     optimizer = make_optimizer(
         cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.betas
     )
@@ -615,12 +620,27 @@ def _train(
             _refill(slots, stream, rng, model, explore_p)
             set_lr(optimizer, _lr_at(cfg, step + 1))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                carry, logits, halt_logits = forward(slots.inputs, Carry(y=slots.y, z=slots.z))
+                if hrm:
+                    carry, logits, q_halt, q_continue = forward(
+                        slots.inputs, Carry(y=slots.y, z=slots.z), q_values=True
+                    )
+                    halt_logits = q_halt - q_continue  # halt when q_halt > q_continue
+                else:
+                    carry, logits, halt_logits = forward(slots.inputs, Carry(y=slots.y, z=slots.z))
             weights = label_weights(slots.labels, cfg.label_weights) if cfg.label_weights else None
             lm = sequence_loss(logits, slots.labels, loss_fn=token_loss, weights=weights)
             correct = exact_match(logits, slots.labels)
-            q = halt_loss(halt_logits, correct)
-            loss = lm.mean() + cfg.halt_loss_weight * q.mean()
+            if hrm:
+                # HRM's Q-learning: q_halt learns "exactly right", q_continue the bootstrapped
+                # value of going on, from one more forward pass (no gradients) on the new carry.
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                    target = model.continue_target(slots.inputs, carry, slots.steps + 1 >= n_sup)
+                q = halt_loss(q_halt, correct)
+                q_cont = halt_loss(q_continue, target)
+                loss = lm.mean() + cfg.halt_loss_weight * (q.mean() + q_cont.mean())
+            else:
+                q = halt_loss(halt_logits, correct)
+                loss = lm.mean() + cfg.halt_loss_weight * q.mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -655,6 +675,8 @@ def _train(
                 "examples_per_s": examples_done / elapsed if elapsed > 0 else 0.0,
                 "step_s": time.perf_counter() - t0,
             }
+            if hrm:
+                last_metrics["continue_loss"] = float(q_cont.detach().mean())
             if dist_ctx.enabled:
                 last_metrics["world_size"] = world  # the other figures are rank 0's slots
             if metrics_log is not None:
