@@ -246,9 +246,11 @@ def _is_seq(value: Any) -> bool:
 
 
 def _is_grid(value: Any) -> bool:
-    """Whether ``value`` reads as a grid: a non-empty sequence whose first row is a sequence of
-    non-sequences (colours)."""
-    return _is_seq(value) and bool(value) and _is_seq(value[0]) and not any(map(_is_seq, value[0]))
+    """Whether ``value`` reads as a grid: a non-empty sequence whose first row is a non-empty
+    sequence of non-sequences (colours)."""
+    if not (_is_seq(value) and value and _is_seq(value[0]) and value[0]):
+        return False
+    return not any(map(_is_seq, value[0]))
 
 
 def arc_attempts(task: ArcTask, answer: Any) -> list[list[Any]] | None:
