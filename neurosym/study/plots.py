@@ -503,9 +503,13 @@ def plot_trace(
     path: str | Path,
     *,
     title: str = "One puzzle, step by step",
+    xlabel: str = "supervision step",
 ) -> Path:
     """One puzzle's trajectory: cells changed per step (bars), halt probability (line, right
     axis), and a star at the first step whose answer was correct.
+
+    ``xlabel`` names what one step of the x axis is (``neurosym trace --cycles`` plots every
+    answer update, T per supervision step).
 
     Parameters
     ----------
@@ -538,7 +542,7 @@ def plot_trace(
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title(title)
-    ax.set_xlabel("supervision step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("cells changed")
     if n_steps == 0:
         _no_data(ax)
@@ -560,7 +564,13 @@ def plot_trace(
         k = int(correct_step)
         y = probs[k - 1] if k <= len(probs) and not math.isnan(probs[k - 1]) else 1.0
         star = ax2.scatter(
-            [k], [y], marker="*", s=220, color="#2ca02c", zorder=5, label=f"correct at step {k}"
+            [k],
+            [y],
+            marker="*",
+            s=220,
+            color="#2ca02c",
+            zorder=5,
+            label=f"correct at {xlabel.split(' (')[0]} {k}",
         )
         ax.axvline(k, color="#2ca02c", linestyle=":", linewidth=1)
         handles.append(star)

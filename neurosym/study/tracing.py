@@ -144,6 +144,7 @@ def trace_task(
                 correct_step,
                 Path(png),
                 title=f"TRM trace by {unit}: {_describe(task)}",
+                xlabel=(f"answer update (T={per_step} per supervision step)" if cycles else unit),
             )
         )
     return Trace(task, rows, correct_step, halt_step, png_path, unit, per_step)
