@@ -2,6 +2,8 @@
 the same run (plain CP-SAT rebuilt per puzzle, python-constraint, networkx), printed as ratios.
 
 Every answer is checked by ``tasks.verify``; a benchmark figure for a wrong answer would be void.
+By default every puzzle and maze is generated (seeded), so it runs on a bare clone; the public
+sets (Norvig's hardest 9x9, the Moving AI 512x512 mazes) are used only when a data folder is named.
 """
 
 from __future__ import annotations
@@ -18,14 +20,21 @@ import numpy as np
 from tqdm import tqdm
 
 import solvers
-from tasks.datasets import load_movingai_pairs, load_sudoku_csv
+from tasks.datasets import MazeQuery, load_movingai_pairs, load_sudoku_csv
 from tasks.errors import ConfigError, NeurosymError, SolverTimeoutError
-from tasks.generators import generate_puzzle
-from tasks.maze import MazeTask
+from tasks.generators import generate_mazes, generate_puzzle
+from tasks.maze import FREE, WALL, MazeTask
 from tasks.sudoku import SudokuTask
-from tasks.verify import verify
+from tasks.verify import maze_shortest_length, verify
 
-__all__ = ["SECTIONS", "TARGETS", "find_data_dir", "run_symbolic_benchmark"]
+__all__ = [
+    "DATA_SETS",
+    "SECTIONS",
+    "TARGETS",
+    "check_data_dir",
+    "find_data_dir",
+    "run_symbolic_benchmark",
+]
 
 #: The benchmark's sections, runnable alone with ``--only``.
 SECTIONS = ("9x9", "large", "maze")
@@ -40,6 +49,60 @@ TARGETS = {
 }
 
 Echo = Callable[[str], Any]
+
+#: The public set each section reads from a named data folder (``large`` is always generated).
+DATA_SETS = {
+    "9x9": "sudoku-norvig-hardest/hardest.csv",
+    "maze": "maze-movingai-512/pairs.csv",
+}
+
+#: Generated mazes of the ``maze`` section without a data folder: perfect mazes of the Moving AI
+#: maps' kind (corridors one cell wide), maps and start/goal pairs per map (quick: 2 and 3).
+GENERATED_MAZE_SIDE = 511
+GENERATED_MAZE_MAPS = 4
+GENERATED_MAZE_PAIRS = 8
+
+
+def check_data_dir(
+    data_dir: str | os.PathLike[str] | None, sections: tuple[str, ...] = SECTIONS
+) -> Path | None:
+    """The named data folder, checked: it exists and holds the public set of every section in
+    ``sections`` that reads one (:data:`DATA_SETS`). None (no folder named) stays None.
+
+    Raises
+    ------
+    ConfigError
+        The folder does not exist, is a file, or lacks a set a requested section needs.
+
+    Examples
+    --------
+    >>> check_data_dir(None) is None
+    True
+    >>> check_data_dir("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    tasks.errors.ConfigError: data folder no/such/folder does not exist (leave it out to use
+    generated puzzles, or name the shared data folder, e.g. ../shared/data)
+    """
+    if data_dir is None:
+        return None
+    path = Path(data_dir)
+    if not path.exists():
+        raise ConfigError(
+            f"data folder {data_dir} does not exist (leave it out to use generated puzzles, "
+            "or name the shared data folder, e.g. ../shared/data)"
+        )
+    if not path.is_dir():
+        raise ConfigError(f"data folder {data_dir} is a file, not a folder")
+    for section in sections:
+        needed = DATA_SETS.get(section)
+        if needed is not None and not (path / needed).is_file():
+            raise ConfigError(
+                f"data folder {data_dir} has no {needed} (the {section} section's public set); "
+                "name the shared data folder, e.g. ../shared/data, or leave it out to use "
+                "generated puzzles"
+            )
+    return path
 
 
 def find_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -208,19 +271,20 @@ def bench_hard_9x9(
     echo: Echo,
     report: dict[str, Any],
 ) -> None:
-    echo("\n[1] hard 9x9: Norvig hardest + generated minimal puzzles")
+    if data_dir is None:
+        echo("\n[1] hard 9x9: generated minimal puzzles (add Norvig's hardest with --data)")
+    else:
+        echo("\n[1] hard 9x9: Norvig hardest + generated minimal puzzles")
     puzzles: list[SudokuTask] = []
-    if data_dir is not None and (data_dir / "sudoku-norvig-hardest" / "hardest.csv").is_file():
-        puzzles += [
-            r.task for r in load_sudoku_csv(data_dir / "sudoku-norvig-hardest" / "hardest.csv")
-        ]
+    if data_dir is not None:
+        puzzles += [r.task for r in load_sudoku_csv(data_dir / DATA_SETS["9x9"])]
     n_norvig = len(puzzles)
     rng = np.random.default_rng(seed)
     (generated, gen_s) = _timed(
         lambda: [
             generate_puzzle(3, 3, minimal=True, is_unique=_is_unique, rng=rng)[0]
             for _ in tqdm(
-                range(n_generated), desc="generating minimal 9x9", leave=False, disable=None
+                range(n_generated), desc="generating minimal 9x9", unit="puzzle", leave=False
             )
         ]
     )
@@ -308,7 +372,7 @@ def bench_large(
             lambda box=box, rng=rng, n=n, is_unique=is_unique: [
                 generate_puzzle(*box, minimal=True, is_unique=is_unique, rng=rng)[0]
                 for _ in tqdm(
-                    range(n_large), desc=f"generating minimal {n}x{n}", leave=False, disable=None
+                    range(n_large), desc=f"generating minimal {n}x{n}", unit="puzzle", leave=False
                 )
             ]
         )
@@ -355,23 +419,72 @@ def bench_large(
     _check(echo, report, "large_25x25_max_s", max(all_times), TARGETS["large_max_s"], False)
 
 
+def _generated_mazes(
+    n_maps: int, pairs: int, seed: int
+) -> tuple[dict[str, str], dict[str, list[MazeQuery]]]:
+    """Seeded perfect mazes as Moving AI map text (so they are parsed like the real maps) and
+    random start/goal pairs on each, their lengths from the oracle's own BFS."""
+    side = GENERATED_MAZE_SIDE
+    bar = tqdm(range(n_maps), desc=f"generating {side}x{side} mazes", unit="maze", leave=False)
+    mazes = [generate_mazes(1, size=side, seed=seed * 1000 + i)[0] for i in bar]
+    rng = np.random.default_rng(seed)
+    texts: dict[str, str] = {}
+    by_map: dict[str, list[MazeQuery]] = {}
+    for i, maze in enumerate(mazes):
+        name = f"generated-{side}-{seed}-{i}"
+        texts[name] = f"type octile\nheight {side}\nwidth {side}\nmap\n" + "\n".join(
+            row.replace(WALL, "@") for row in maze.rows
+        )
+        free = [(r, c) for r, row in enumerate(maze.rows) for c, ch in enumerate(row) if ch == FREE]
+        queries = []
+        for _ in range(pairs):
+            a, b = rng.choice(len(free), size=2, replace=False)
+            start, goal = free[int(a)], free[int(b)]
+            task = MazeTask(rows=maze.rows, start=start, goal=goal)
+            queries.append(
+                MazeQuery(
+                    map_name=name,
+                    start=start,
+                    goal=goal,
+                    shortest_length=maze_shortest_length(task),
+                )
+            )
+        by_map[name] = queries
+    return texts, by_map
+
+
 def bench_mazes(
-    data_dir: Path | None, echo: Echo, report: dict[str, Any], max_maps: int | None = None
+    data_dir: Path | None,
+    echo: Echo,
+    report: dict[str, Any],
+    max_maps: int | None = None,
+    seed: int = 0,
 ) -> None:
-    echo("\n[3] Moving AI 512x512 mazes: parse + search, fast path vs networkx")
-    folder = None if data_dir is None else data_dir / "maze-movingai-512"
-    if folder is None or not folder.is_dir():
-        echo("  skipped: ../shared/data/maze-movingai-512 not found (pass --data)")
-        return
     from solvers.maze import GridGraph, networkx_shortest_path
 
-    queries = load_movingai_pairs(folder)
-    by_map: dict[str, list[Any]] = {}
-    for q in queries:
-        by_map.setdefault(q.map_name, []).append(q)
-    names = sorted(by_map)[:max_maps] if max_maps else sorted(by_map)
-    texts = {name: (folder / "maps" / f"{name}.map.txt").read_text() for name in names}
+    if data_dir is None:
+        n_maps = min(max_maps or GENERATED_MAZE_MAPS, GENERATED_MAZE_MAPS)
+        pairs = 3 if max_maps else GENERATED_MAZE_PAIRS
+        side = GENERATED_MAZE_SIDE
+        echo(
+            f"\n[3] generated {side}x{side} perfect mazes (Moving AI's with --data): parse + "
+            "search, fast path vs networkx"
+        )
+        texts, by_map = _generated_mazes(n_maps, pairs, seed)
+        source = "generated"
+    else:
+        echo("\n[3] Moving AI 512x512 mazes: parse + search, fast path vs networkx")
+        folder = data_dir / "maze-movingai-512"
+        by_map = {}
+        for q in load_movingai_pairs(folder):
+            by_map.setdefault(q.map_name, []).append(q)
+        kept = sorted(by_map)[:max_maps] if max_maps else sorted(by_map)
+        by_map = {name: by_map[name] for name in kept}
+        texts = {name: (folder / "maps" / f"{name}.map.txt").read_text() for name in kept}
+        source = "movingai"
+    names = sorted(by_map)
     n_queries = sum(len(by_map[n]) for n in names)
+    reference = "pairs.csv" if source == "movingai" else "the oracle's BFS"
 
     def run(kind: str) -> tuple[float, int]:
         correct = 0
@@ -399,7 +512,7 @@ def bench_mazes(
         oracle_ok += verify(task, GridGraph(task).shortest_path(q.start, [q.goal])[0]).ok
     echo(f"  {len(names)} maps, {n_queries} queries")
     echo(
-        f"  fast (scipy csgraph BFS): {fast_s:.3f} s total, lengths equal pairs.csv: "
+        f"  fast (scipy csgraph BFS): {fast_s:.3f} s total, lengths equal {reference}: "
         f"{fast_ok}/{n_queries}"
     )
     echo(
@@ -410,8 +523,10 @@ def bench_mazes(
         f"  networkx (graph + shortest path): {nx_s:.2f} s total, lengths equal: "
         f"{nx_ok}/{n_queries}"
     )
-    echo(f"  oracle verify() on {min(3, len(names))} far pairs: {oracle_ok} verified")
+    far = "far " if source == "movingai" else ""  # pairs.csv lists each map's far pair first
+    echo(f"  oracle verify() on {min(3, len(names))} {far}pairs: {oracle_ok} verified")
     report["mazes"] = {
+        "source": source,
         "maps": len(names),
         "queries": n_queries,
         "fast_s": fast_s,
@@ -423,7 +538,7 @@ def bench_mazes(
         "oracle_verified": oracle_ok,
     }
     if fast_ok != n_queries:
-        echo("  WARNING: fast path lengths differ from pairs.csv")
+        echo(f"  WARNING: fast path lengths differ from {reference}")
         report["targets"]["maze_lengths"] = {"value": fast_ok, "target": n_queries, "met": False}
     _check(
         echo, report, "maze_fast_vs_networkx", nx_s / fast_s, TARGETS["maze_fast_vs_networkx"], True
@@ -447,11 +562,23 @@ def run_symbolic_benchmark(
 ) -> dict[str, Any]:
     """Run the symbolic benchmark and return its report (also streamed through ``echo``).
 
-    ``quick=True`` shrinks every section (a smoke test; its ratios are not the targets' figures).
+    ``data_dir``: None (default) generates every puzzle and maze; a folder (the shared data
+    folder) adds Norvig's hardest 9x9 and uses the Moving AI 512x512 mazes, and must hold the
+    sets of the sections run (:func:`check_data_dir`). ``quick=True`` shrinks every section (a
+    smoke test; its ratios are not the targets' figures).
+
+    Raises
+    ------
+    ConfigError
+        Before any work: an unknown section, or a ``data_dir`` that :func:`check_data_dir`
+        refuses.
     """
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise ConfigError(f"unknown benchmark sections {sorted(unknown)}; choose from {SECTIONS}")
+    found = check_data_dir(data_dir, tuple(sections))
     if quick:
         n_generated, n_large, constraint_subset = min(n_generated, 5), min(n_large, 2), 2
-    found = find_data_dir(data_dir)
     report: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
@@ -462,16 +589,13 @@ def run_symbolic_benchmark(
         "quick": quick,
         "targets": {},
     }
-    echo(f"neurosym bench symbolic (data: {found or 'not found'}; quick={quick})")
-    unknown = set(sections) - set(SECTIONS)
-    if unknown:
-        raise ConfigError(f"unknown benchmark sections {sorted(unknown)}; choose from {SECTIONS}")
+    echo(f"neurosym bench symbolic (data: {found or 'generated only'}; quick={quick})")
     if "9x9" in sections:
         bench_hard_9x9(found, n_generated, constraint_subset, seed, echo, report)
     if "large" in sections:
         bench_large(n_large, seed, echo, report, cpsat_baseline=not quick)
     if "maze" in sections:
-        bench_mazes(found, echo, report, max_maps=2 if quick else None)
+        bench_mazes(found, echo, report, max_maps=2 if quick else None, seed=seed)
     report["all_targets_met"] = all(t["met"] for t in report["targets"].values())
     echo(f"\nall targets met: {report['all_targets_met']}")
     return report
