@@ -87,8 +87,8 @@ def _is_arc_json(data: Any) -> bool:
     if isinstance(data, (str, bytes, bytearray)):
         try:
             data = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            return False
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return False  # deep nesting too: pydantic's own reader then says what is wrong
     if not isinstance(data, Mapping):
         return False
     kind = data.get("kind")

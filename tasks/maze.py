@@ -85,7 +85,8 @@ class MazeTask(BaseModel):
         if h > MAX_MAZE_SIDE or w > MAX_MAZE_SIDE:
             raise ValueError(f"maze {h}x{w} exceeds the supported maximum side {MAX_MAZE_SIDE}")
         joined = "".join(self.rows)
-        if len(joined) != h * w or joined.count(WALL) + joined.count(FREE) != h * w:
+        ragged = any(len(row) != w for row in self.rows)  # lengths can sum to h * w anyway
+        if ragged or len(joined) != h * w or joined.count(WALL) + joined.count(FREE) != h * w:
             # one pass over the whole grid normally; the row loop only names the culprit
             for r, row in enumerate(self.rows):
                 if len(row) != w:

@@ -49,6 +49,10 @@ def _token_to_value(token: str) -> int:
     if token in _BLANK_CHARS or set(token) <= _BLANK_CHARS:
         return 0
     if token.isascii() and token.isdigit():
+        if len(token) > 9:  # no grid is that big, and past 4300 digits int() itself refuses
+            raise InvalidTaskError(
+                f"cell value {token[:12]}... ({len(token)} digits) is too large for a Sudoku"
+            )
         return int(token)
     if len(token) == 1:
         return _char_to_value(token)
