@@ -4,7 +4,10 @@ For every model asked for, each variant is scored on the same seeded evaluation 
 ``neurosym bench neural`` builds for that kind, see :func:`eval_tasks`): valid-answer accuracy
 (every answer decoded strictly and checked by :func:`tasks.verify.verify`; for the unique
 Sudoku puzzles used here "valid" is "exact"), the size of the variant's weights file, and CPU
-wall time per task on one torch thread. Variants:
+time on one torch thread, twice: ``ms_per_task``, the wall time of the scored run (with halting,
+so it moves with ``mean_steps``, and with whatever else the machine runs) over the tasks; and
+``ms_per_step``, one supervision step of one task in a fixed-work run (32 tasks in one batch, 2
+steps, no halting, fastest of 3 runs). Variants:
 
 * ``fp32``: the checkpoint's EMA weights, alone, in a safetensors file (the shipped checkpoint
   also holds the raw weights and the optimiser state, so it is several times larger; the
@@ -445,7 +448,28 @@ def _score(
         "accuracy": float(curve["valid"][depth].mean()),
         "mean_steps": float(curve["steps"][depth].mean()),
         "ms_per_task": 1000.0 * curve["seconds"] / max(1, len(tasks)),
+        "ms_per_step": _step_latency(variant, tasks[:LATENCY_TASKS]),
     }
+
+
+#: Tasks, supervision steps and repeats of the fixed-work latency measurement.
+LATENCY_TASKS, LATENCY_STEPS, LATENCY_REPEATS = 32, 2, 3
+
+
+def _step_latency(variant: Any, tasks: list[Any]) -> float:
+    """Milliseconds of one supervision step for one task: ``LATENCY_STEPS`` steps without
+    halting on ``tasks`` in one batch, the fastest of ``LATENCY_REPEATS`` runs (the first run
+    warms up; the fastest is the least disturbed by other jobs on a shared machine)."""
+    from neurosym.neural import torch_threads
+    from trm.inference import predict
+
+    best = float("inf")
+    with torch_threads(1):
+        for _ in range(LATENCY_REPEATS):
+            t0 = time.perf_counter()
+            predict(variant, None, tasks, max_steps=LATENCY_STEPS, halt=False, batch_size=64)
+            best = min(best, time.perf_counter() - t0)
+    return 1000.0 * best / (LATENCY_STEPS * max(1, len(tasks)))
 
 
 def _calibrator(loaded: Any, tasks: list[Any], depth: int) -> Callable[[Any], Any]:
@@ -561,7 +585,8 @@ def run_compression(
             echo(
                 f"  {tag:<13} acc {100 * row['accuracy']:5.1f}%  "
                 f"({row['accuracy_delta_points']:+.1f})  {row['size_bytes'] / 1e6:.3f} MB "
-                f"({row['size_ratio']:.2f}x smaller)  {row['ms_per_task']:.1f} ms/task  "
+                f"({row['size_ratio']:.2f}x smaller)  {row['ms_per_task']:.1f} ms/task "
+                f"({row['mean_steps']:.2f} steps)  {row['ms_per_step']:.2f} ms/step  "
                 f"[{time.perf_counter() - t0:.0f} s]"
             )
     _write_csv(rows, csv_path)
@@ -584,8 +609,8 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     """The rows as a markdown table."""
     lines = [
         "| model | variant | n | accuracy | delta (points) | file MB | smaller | ms/task | "
-        "mean steps | sparsity | target |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "mean steps | ms/step | sparsity | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         target = {None: "-", True: "met", False: "MISSED"}[r["target_met"]]
@@ -594,6 +619,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
             f"| {r['model']} | {r['variant']} | {r['n']} | {100 * r['accuracy']:.1f}% | "
             f"{r['accuracy_delta_points']:+.1f} | {r['size_bytes'] / 1e6:.3f} | "
             f"{r['size_ratio']:.2f}x | {r['ms_per_task']:.1f} | {r['mean_steps']:.2f} | "
+            f"{r['ms_per_step']:.2f} | "
             f"{sparsity} | {target} |"
         )
     return "\n".join(lines)
