@@ -610,14 +610,23 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     depth = max_steps or loaded.config.max_supervision_steps
     head = f"evaluated on {source}, halt threshold {args.halt_threshold}, max steps {depth}"
     if k == 1:
-        metrics = evaluate(
-            loaded,
-            tasks,
-            solutions,
-            codec=codec,
-            max_steps=max_steps,
-            halt_threshold=args.halt_threshold,
-        )
+        from tqdm import tqdm
+
+        # on stderr, also when it is no terminal (tqdm's default): stdout keeps the metrics
+        with tqdm(total=len(tasks), desc="eval", unit="puzzle", leave=False) as bar:
+
+            def advance(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+
+            metrics = evaluate(
+                loaded,
+                tasks,
+                solutions,
+                codec=codec,
+                max_steps=max_steps,
+                halt_threshold=args.halt_threshold,
+                progress=advance,
+            )
         if args.json:
             print(json.dumps(metrics))
         else:

@@ -5,6 +5,7 @@ symbolic``'s generation, ``eval`` on 1,000 puzzles) show a progress bar on stder
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,38 @@ def test_symbolic_benchmark_doctests():
 
     result = doctest.testmod(bench, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 2 and result.failed == 0
+
+
+# ---------------------------------------------------------------------- (d) eval progress bar
+def test_evaluate_reports_progress_per_step_of_every_batch():
+    from trm.config import preset
+    from trm.data import make_eval_set
+    from trm.inference import evaluate
+    from trm.model import TRM
+
+    es = make_eval_set({"kind": "sudoku"}, n=5, seed=0)
+    model = TRM(preset("sudoku6-tiny", hidden_size=16))
+    calls: list[tuple[int, int]] = []
+    quiet = evaluate(model, es.tasks, es.solutions, codec=es.codec, batch_size=2)
+    loud = evaluate(
+        model,
+        es.tasks,
+        es.solutions,
+        codec=es.codec,
+        batch_size=2,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert loud == quiet  # watching does not change the figures
+    steps = model.config.max_supervision_steps
+    assert len(calls) == 3 * steps  # batches of 2, 2, 1; one call per supervision step
+    assert all(total == 5 for _, total in calls)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == 5 and done[steps - 1] == 2
+
+
+def test_eval_draws_a_bar_on_stderr_and_keeps_stdout_for_the_metrics(capsys):
+    assert main(["eval", "neurosym/models/sudoku6", "--generate", "40", "--json"]) == 0
+    captured = capsys.readouterr()
+    metrics = json.loads(captured.out)  # stdout is the JSON alone
+    assert metrics["n"] == 40
+    assert "eval:" in captured.err and "/40 [" in captured.err

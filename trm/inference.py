@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -633,6 +633,7 @@ def evaluate(
     max_steps: int | None = None,
     batch_size: int = 256,
     halt_threshold: float = 0.5,
+    progress: Callable[[int, int], Any] | None = None,
 ) -> dict[str, Any]:
     """Accuracy of ``model`` on ``tasks`` against reference ``solutions``, with and without halting.
 
@@ -649,6 +650,9 @@ def evaluate(
     codec : SudokuCodec or MazeCodec, optional
         Needed with a bare TRM.
     max_steps, batch_size : int, optional
+    progress : callable, optional
+        ``progress(done, total)`` after every supervision step of every batch: puzzles done so
+        far (a batch's share by the steps it has run) out of ``len(tasks)`` (the CLI's bar).
 
     Returns
     -------
@@ -715,6 +719,8 @@ def evaluate(
             used[start : start + size][newly] = step
             done |= newly
             final_tokens[start : start + size] = tok
+            if progress is not None:
+                progress(start + (size * step) // steps, n)
 
     def scores(pred: np.ndarray) -> tuple[float, float, float]:
         if n == 0:
