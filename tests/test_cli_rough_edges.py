@@ -84,8 +84,10 @@ def test_bench_symbolic_9x9_without_data_and_its_generation_bar(capsys):
     assert "data: generated only" in captured.out
     assert "generated minimal puzzles (add Norvig's hardest with --data)" in captured.out
     assert "0 Norvig + 5 generated minimal 9x9" in captured.out
-    # the progress bar goes to stderr, also when stderr is no terminal; stdout stays clean
-    assert "generating minimal 9x9" in captured.err and "5/5" in captured.err
+    # the progress bar goes to stderr, also when stderr is no terminal; stdout stays clean.
+    # Only its first frame (0/5) is certain: tqdm redraws at most every 0.1 s and clears the bar
+    # when done (leave=False), so on a fast machine 5/5 is never drawn (it failed CI so).
+    assert "generating minimal 9x9" in captured.err and "0/5" in captured.err
     assert "generating" not in captured.out and "\r" not in captured.out
 
 

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from tasks.datasets import read_task_file
@@ -222,7 +222,15 @@ def test_read_task_file_returns_a_task_or_raises_our_error(tmp_path_factory, val
 def test_any_task_inputs_mixes_kinds() -> None:
     kinds = {type(box.value).__name__ for box in _collect(any_task_inputs().map(_Box), 300)}
     assert {"str", "SudokuTask", "MazeTask"} <= kinds
-    assert kinds - {"str", "SudokuTask", "MazeTask"}  # some non-text junk too
+    # Some non-text junk too. Searched for rather than counted in the 300 draws above: the
+    # derandomised draw sequence differs between machines, and on CI's it held none (Hypothesis
+    # draws each of the few junk values at most once, so they are ~1% of draws).
+    junk = find(
+        any_task_inputs(),
+        lambda value: not isinstance(value, (str, SudokuTask, MazeTask)),
+        settings=settings(_SETTINGS, database=None, derandomize=True, max_examples=5000),
+    )
+    assert not isinstance(junk, (str, SudokuTask, MazeTask))
 
 
 class _Box:
