@@ -1334,6 +1334,7 @@ def build_parser() -> argparse.ArgumentParser:
     nb.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
     nb.add_argument("--json", default=None, metavar="FILE", help="also write the report")
     nb.set_defaults(func=_cmd_bench_neural)
+    _register_elsewhere(sub, bench)
 
     g = sub.add_parser(
         "datagen",
@@ -1350,6 +1351,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="the .npz file to write")
     g.set_defaults(func=_cmd_datagen)
     return parser
+
+
+def _register_elsewhere(sub: Any, bench: Any) -> None:
+    """Subcommands whose options live beside their code (each module's ``register``); the
+    modules import only light dependencies at the top, so ``neurosym --help`` stays fast."""
+    from neurosym.benchmarks import reliability
+    from neurosym.study import compression, halting
+
+    reliability.register(bench)
+    compression.register(sub)
+    halting.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
