@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["MAX_SIDE", "Program", "Step", "primitives", "recolour_step", "constant_step"]
+__all__ = [
+    "MAX_SIDE",
+    "Program",
+    "Step",
+    "constant_step",
+    "learn_local_rule",
+    "primitives",
+    "recolour_step",
+]
 
 MAX_SIDE = 30
 Array = np.ndarray
@@ -366,6 +374,111 @@ def constant_step(grid: Array) -> Step:
     )
 
 
+_PATCHES = {
+    "3x3": np.ones((3, 3), dtype=bool),
+    "cross": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool),
+}
+
+
+def _patch_keys(g: Array, shape: str) -> list[bytes]:
+    """Per cell, its neighbourhood (``10`` off the grid) as bytes, row-major."""
+    padded = np.pad(g, 1, constant_values=10)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3))
+    flat = windows.reshape(g.shape[0] * g.shape[1], 9)[:, _PATCHES[shape].ravel()]
+    return [row.tobytes() for row in np.ascontiguousarray(flat)]
+
+
+def learn_local_rule(inputs: Sequence[Array], outputs: Sequence[Array], shape: str) -> Step | None:
+    """A cellular rule: each output cell as a function of its input neighbourhood, learned from
+    the demonstrations; None when they contradict one (or it changes nothing). On a grid holding
+    a neighbourhood no demonstration showed, the step does not apply (no guess)."""
+    table: dict[bytes, int] = {}
+    changes = False
+    for g, want in zip(inputs, outputs, strict=True):
+        if g.shape != want.shape:
+            return None
+        for key, value in zip(_patch_keys(g, shape), want.ravel().tolist(), strict=True):
+            if table.setdefault(key, value) != value:
+                return None
+        changes = changes or not np.array_equal(g, want)
+    if not changes:
+        return None
+
+    def fn(g: Array) -> Array | None:
+        values = [table.get(key) for key in _patch_keys(g, shape)]
+        if None in values:
+            return None
+        return np.array(values, dtype=g.dtype).reshape(g.shape)
+
+    return Step("local_rule", fn, (("patch", shape), ("rules", len(table))))
+
+
+# ---------------------------------------------------------------------------- separators
+def _background(g: Array) -> int:
+    return int(np.bincount(g.ravel(), minlength=10).argmax())
+
+
+def _crop_not_bg(g: Array) -> Array | None:
+    bg = _background(g)
+    if bg == 0:
+        return None  # crop_bbox covers it
+    box = _bbox(g != bg)
+    return None if box is None else g[box]
+
+
+def _split_cells(g: Array) -> list[Array] | None:
+    """The equal-sized cells between full-length single-colour separator lines, or None."""
+    h, w = g.shape
+    for colour in np.unique(g):
+        rows = [r for r in range(h) if (g[r] == colour).all()]
+        cols = [c for c in range(w) if (g[:, c] == colour).all()]
+        if not rows and not cols:
+            continue
+        r_edges = [-1, *rows, h]
+        c_edges = [-1, *cols, w]
+        cells = [
+            g[r0 + 1 : r1, c0 + 1 : c1]
+            for r0, r1 in zip(r_edges, r_edges[1:], strict=False)
+            for c0, c1 in zip(c_edges, c_edges[1:], strict=False)
+            if r1 - r0 > 1 and c1 - c0 > 1
+        ]
+        if len(cells) >= 2 and len({c.shape for c in cells}) == 1:
+            return cells
+    return None
+
+
+def _pick_cell(select: str) -> StepFn:
+    def fn(g: Array) -> Array | None:
+        cells = _split_cells(g)
+        if cells is None:
+            return None
+        bg = _background(g)
+        if select in ("most_cells", "fewest_cells"):
+            key = [int((c != bg).sum()) for c in cells]
+            if select == "fewest_cells":
+                key = [-k for k in key]
+        elif select == "most_colours":
+            key = [len(np.unique(c)) for c in cells]
+        else:  # "unique": the one cell unlike all the others
+            blobs = [c.tobytes() for c in cells]
+            key = [-blobs.count(b) for b in blobs]
+        best = max(key)
+        return cells[key.index(best)] if key.count(best) == 1 else None
+
+    return fn
+
+
+def _overlay_cells(g: Array) -> Array | None:
+    cells = _split_cells(g)
+    if cells is None:
+        return None
+    bg = _background(cells[0])
+    out = cells[0].copy()
+    for c in cells[1:]:
+        out = np.where(out != bg, out, c)
+    return out
+
+
 # ---------------------------------------------------------------------------- the library
 def _s(name: str, fn: StepFn, **params: Any) -> Step:
     return Step(name, fn, tuple(params.items()))
@@ -390,6 +503,12 @@ def primitives(in_colours: Iterable[int], out_colours: Iterable[int]) -> list[St
         _s("crop_bbox", _crop_bbox(None)),
     ]
     steps += [_s("crop_bbox", _crop_bbox(c), colour=c) for c in ins]
+    steps.append(_s("crop_bbox", _crop_not_bg, background="most_common"))
+    steps += [
+        _s("pick_cell", _pick_cell(k), select=k)
+        for k in ("most_cells", "fewest_cells", "most_colours", "unique")
+    ]
+    steps.append(_s("overlay_cells", _overlay_cells))
     for select in ("largest", "smallest", "most_colours", "rarest_colour"):
         for conn8 in (True, False):
             conn = 8 if conn8 else 4

@@ -2,7 +2,8 @@
 
 Every candidate runs on all demonstration inputs and test inputs at once; states that some
 shorter program already produced are dropped. A program counts only when it reproduces every
-demonstration output, exactly or through one colour map learned from the demonstrations.
+demonstration output, exactly or through one last step learned from the demonstrations: a colour
+map, or (for short programs) a local rule mapping each cell's neighbourhood to its output colour.
 """
 
 from __future__ import annotations
@@ -12,13 +13,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from solvers.arc.dsl import Array, Program, Step, as_array, constant_step, primitives, recolour_step
+from solvers.arc.dsl import (
+    Array,
+    Program,
+    Step,
+    as_array,
+    constant_step,
+    learn_local_rule,
+    primitives,
+    recolour_step,
+)
 from tasks.arc import MAX_ATTEMPTS, ArcTask
 
 __all__ = ["ArcSearchOutput", "Candidate", "search"]
 
 #: The deepest level the search stores for expansion; past this many states it only checks fits.
 _MAX_FRONTIER = 150_000
+#: Local (cellular) rules are learned on states of programs this short only: learning one
+#: costs a pass over every demo cell, too slow to do for every state of a deep level.
+_LOCAL_RULE_MAX_DEPTH = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +92,22 @@ def search(
     def consider(program: Program, state: tuple[Array, ...]) -> None:
         demo = state[:n_train]
         if all(np.array_equal(a, b) for a, b in zip(demo, train_out, strict=True)):
-            final, outs = program, state[n_train:]
-        else:
-            recolour = _fit(demo, train_out)
-            if recolour is None or not recolour.params[0][1]:
-                return
-            final = program.then(recolour)
-            outs = tuple(recolour(g) for g in state[n_train:])
+            record(program, state[n_train:])
+            return
+        recolour = _fit(demo, train_out)
+        if recolour is not None and recolour.params[0][1]:
+            record(program.then(recolour), tuple(recolour(g) for g in state[n_train:]))
+        elif len(program) <= _LOCAL_RULE_MAX_DEPTH:
+            for shape in ("cross", "3x3"):
+                rule = learn_local_rule(demo, train_out, shape)
+                if rule is None:
+                    continue
+                outs = [rule(g) for g in state[n_train:]]
+                if all(o is not None for o in outs):
+                    record(program.then(rule), tuple(outs))  # type: ignore[arg-type]
+                    return
+
+    def record(final: Program, outs: tuple[Array, ...]) -> None:
         key = _key(outs)
         if key not in answers:
             answers.add(key)
