@@ -279,6 +279,16 @@ class TRMConfig(BaseModel):
 
 
 _PAPER_SUDOKU = dict(vocab_size=11, seq_len=81, hidden_size=512, num_heads=8, puzzle_prefix_len=16)
+_PAPER_ARC = dict(
+    vocab_size=12,
+    seq_len=900,
+    hidden_size=512,
+    num_heads=8,
+    puzzle_prefix_len=16,
+    num_puzzle_ids=960 * 1001 + 1,
+    n_latent_steps=4,
+    n_improve_steps=3,
+)
 
 #: Named configurations. The ``trm-*`` entries are the paper's models (TRM_REFERENCE §1.2 gives
 #: their parameter counts), ``hrm-sudoku`` the HRM paper's; the others are sized for a 2-core CPU.
@@ -439,6 +449,26 @@ PRESETS: dict[str, TRMConfig] = {
         n_latent_steps=2,
         n_improve_steps=2,
     ),
+    # ARC (tokens: PAD, EOS, colours 0-9 as 2-11; trm.arc_data) on a 10x10 canvas, for tasks
+    # whose grids are all <= 10x10 (178 of ARC-AGI-1's 400 training tasks): the reference
+    # layout cut down to 100 tokens. num_puzzle_ids is set per run by trm.arc_train.train_arc
+    # (one row per augmented view); the table is outside the parameter count.
+    "arc-tiny": TRMConfig(
+        vocab_size=12,
+        seq_len=100,
+        hidden_size=64,
+        num_heads=4,
+        mixer="attention",
+        puzzle_prefix_len=2,
+        n_latent_steps=2,
+        n_improve_steps=2,
+        max_supervision_steps=4,
+    ),
+    # The paper's ARC-AGI-1 models: 30x30 canvas, n=4 as in the reference README, and the
+    # reference's table of 960 puzzles x 1001 views + the blank id (outside the counts):
+    # 6,829,058 (attention) and 18,801,666 (token MLP) trainable parameters.
+    "trm-att-arc": TRMConfig(**_PAPER_ARC, mixer="attention"),
+    "trm-mlp-arc": TRMConfig(**_PAPER_ARC, mixer="mlp"),
 }
 
 
