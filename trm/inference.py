@@ -22,7 +22,7 @@ from tasks.sudoku import SudokuGrid, SudokuTask
 from tasks.verify import verify
 from trm.checkpoint import load_checkpoint, strip_prefix
 from trm.config import TRMConfig
-from trm.model import TRM, Geometry
+from trm.model import TRM, Carry, Geometry
 
 __all__ = [
     "LoadedModel",
@@ -50,6 +50,8 @@ MAX_TRAJECTORIES = 256
 
 Codec = SudokuCodec | MazeCodec
 Answer = SudokuGrid | list[Cell]
+#: ``on_step(step, rows, carry) -> Carry | None`` of :func:`_run_batch`.
+CarryHook = Callable[[int, Tensor, Carry], "Carry | None"]
 
 
 @dataclass(slots=True)
@@ -363,6 +365,7 @@ def _run_batch(
     vocab: int | None = None,
     noise: Tensor | None = None,
     generator: torch.Generator | None = None,
+    on_step: CarryHook | None = None,
 ) -> Iterator[tuple[Tensor, Tensor, Tensor, Tensor]]:
     """Yield per step ``(rows, tokens, confidence, halt_prob)`` for the rows still running.
 
@@ -370,6 +373,13 @@ def _run_batch(
     yielded one last time at that step and not run again, so its answer is frozen. ``vocab``
     limits the answer to the codec's tokens (a size-agnostic model may know more); ``noise``
     is each row's latent noise scale ([B]), drawn from ``generator``.
+
+    ``on_step(step, rows, carry)``, when given, is called after step ``step``'s answer has been
+    yielded and before the next step runs (not after the last step), with the rows still
+    running and their carry (``y`` the answer embedding, ``z`` the latent, each [len(rows),
+    L + prefix, D]); a :class:`~trm.model.Carry` it returns, of the same shapes, replaces the
+    carry (perturbation experiments, :mod:`neurosym.study.perturb`); ``None`` keeps it. The
+    default (no hook) runs exactly as before.
     """
     device = model.y_init.device
     inputs = inputs.to(device)
@@ -394,6 +404,10 @@ def _run_batch(
         yield rows, tokens, confidence, halt_prob
         if step == steps:
             return
+        if on_step is not None:
+            replaced = on_step(step, rows, carry)
+            if replaced is not None:
+                carry = replaced
         if halt:
             keep = halt_prob <= threshold
             if not bool(keep.any()):
