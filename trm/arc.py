@@ -164,11 +164,12 @@ def predict_arc(
             f"the puzzles' {codec.side}x{codec.side} canvas does not fit the model's "
             f"{model.config.seq_len} tokens"
         )
-    rows = table.shape[0] if table is not None else model.config.num_puzzle_ids
-    if puzzles.num_puzzle_ids > rows and table is None:
-        raise ConfigError(
-            f"the puzzles need {puzzles.num_puzzle_ids} puzzle ids, the model has {rows}"
-        )
+    rows = model.config.num_puzzle_ids
+    if table is not None:
+        rows = min(rows, table.shape[0])  # the model checks ids against its own table size
+    needed = max(first + len(v) for first, v in zip(puzzles.first_ids, puzzles.views, strict=True))
+    if needed > rows:
+        raise ConfigError(f"the puzzles use puzzle ids up to {needed - 1}, the table has {rows}")
     where: list[tuple[int, int, ArcAugmentation]] = []  # (task, test, view aug) per row
     inputs, ids = [], []
     for i, task in enumerate(puzzles.tasks):
@@ -320,7 +321,7 @@ def fit_task_embedding(
         )
     puzzles = ArcPuzzleSet(tasks=(task,), views=(views,), first_ids=(0,), codec=codec)
     trained = getattr(model, PUZZLE_EMBEDDING).detach()
-    start = trained[1:].mean(0) if init == "mean" and trained.shape[0] > 1 else trained[0] * 0
+    start = trained[1:].mean(0) if init == "mean" and trained.shape[0] > 1 else trained[0] * 0.0
     table = start.expand(len(views), -1).clone().requires_grad_(True)
     sign_sgd = PuzzleSignSGD([table], lr=lr, weight_decay=weight_decay)
     stream = ArcExampleStream(puzzles, rng, translate_prob=translate_prob)

@@ -8,18 +8,17 @@ grids with the same layout, see :class:`ArcCodec`).
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
 from tasks.arc import MAX_ARC_SIDE, ArcTask, Grid
-from tasks.augment import all_maze_transforms
-from tasks.errors import InvalidTaskError, UnsupportedTaskError, describe_validation_error
+from tasks.augment import _Frozen, _int_field, all_maze_transforms
+from tasks.errors import InvalidTaskError, UnsupportedTaskError
 from trm.losses import IGNORE_INDEX
 
 __all__ = [
@@ -47,23 +46,6 @@ ARC_VOCAB_SIZE = 12
 # The 8 symmetries of the square, identity first; ArcAugmentation.dihedral indexes them.
 _DIHEDRAL = all_maze_transforms()
 _DIHEDRAL_INVERSE = tuple(_DIHEDRAL.index(t.inverse()) for t in _DIHEDRAL)
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            name = type(self).__name__
-            raise InvalidTaskError(f"invalid {name}: {describe_validation_error(exc)}") from None
-
-
-def _strict_int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"expected an int, got {value!r}")
-    return int(value)
 
 
 def _grid_array(grid: Grid | Sequence[Sequence[int]] | np.ndarray) -> np.ndarray:
@@ -110,7 +92,7 @@ class ArcCodec(_Frozen):
     @field_validator("side", mode="before")
     @classmethod
     def _side(cls, value: object) -> int:
-        side = _strict_int(value)
+        side = _int_field(value)
         if not 1 <= side <= MAX_ARC_SIDE:
             raise ValueError(f"side must be in 1..{MAX_ARC_SIDE}, got {side}")
         return side
@@ -245,7 +227,7 @@ class ArcAugmentation(_Frozen):
     @field_validator("dihedral", mode="before")
     @classmethod
     def _k(cls, value: object) -> int:
-        k = _strict_int(value)
+        k = _int_field(value)
         if not 0 <= k < len(_DIHEDRAL):
             raise ValueError(f"must be in 0..{len(_DIHEDRAL) - 1}, got {k}")
         return k
@@ -255,7 +237,7 @@ class ArcAugmentation(_Frozen):
     def _ints(cls, value: object) -> tuple[int, ...]:
         if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
             raise ValueError(f"expected a sequence of 10 colours, got {value!r}")
-        return tuple(_strict_int(v) for v in value)
+        return tuple(_int_field(v) for v in value)
 
     @model_validator(mode="after")
     def _check(self) -> ArcAugmentation:
@@ -342,7 +324,9 @@ class ArcPuzzleSet:
     """Tasks, each with its augmented views; every view owns one puzzle-embedding row.
 
     View ``k`` of task ``i`` is ``views[i][k]`` (view 0 is the identity) and its puzzle id is
-    ``first_ids[i] + k``; id 0 is the reference's blank id, used by no view.
+    ``first_ids[i] + k``. From :func:`make_puzzle_set`, ids start at 1 (id 0 is the
+    reference's blank id, used by no view); a :class:`trm.arc.FittedTask`'s single task
+    starts at 0, the first row of its own table.
     """
 
     tasks: tuple[ArcTask, ...]

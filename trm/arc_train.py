@@ -214,6 +214,7 @@ def _forward(
 
 
 def _autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    # bf16 on CUDA as in trm.train (fp32 parameters, carry and losses); fp32 on the CPU.
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()

@@ -3,6 +3,9 @@ their sign-SGD optimiser, training, voting, pass@k scoring and test-time embeddi
 
 from __future__ import annotations
 
+import doctest
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -371,3 +374,9 @@ def test_arc_checkpoint_round_trip(trained, tmp_path):
         assert torch.equal(model.state_dict()[name], tensor)
     first = predict_arc(trained.averaged, trained.puzzles)
     assert predict_arc(model, puzzles) == first
+
+
+@pytest.mark.parametrize("module", ["trm.arc_data", "trm.arc_train", "trm.arc"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
