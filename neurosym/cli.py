@@ -1425,12 +1425,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_elsewhere(sub: Any, bench: Any) -> None:
     """Subcommands whose options live beside their code (each module's ``register``); the
     modules import only light dependencies at the top, so ``neurosym --help`` stays fast."""
-    from neurosym.benchmarks import reliability
-    from neurosym.study import compression, halting
+    from neurosym.benchmarks import reliability, throughput
+    from neurosym.study import compression, compute, halting, perturb
 
     reliability.register(bench)
+    throughput.register(bench)
     compression.register(sub)
     halting.register(sub)
+    perturb.register(sub)
+    compute.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

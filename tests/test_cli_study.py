@@ -1,5 +1,6 @@
 """Subcommands registered from their own modules are reachable through ``neurosym``'s parser:
-``bench reliability``, ``compress`` and ``halting`` run, and bad arguments stop them with one
+``bench reliability``, ``bench throughput``, ``compress``, ``halting``, ``perturb`` and
+``compute`` run, and bad arguments stop them with one
 ``error:`` line before any work."""
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from neurosym.cli import build_parser, main
         (["bench", "reliability"], "neurosym.benchmarks.reliability"),
         (["compress"], "neurosym.study.compression"),
         (["halting"], "neurosym.study.halting"),
+        (["bench", "throughput"], "neurosym.benchmarks.throughput"),
+        (["perturb"], "neurosym.study.perturb"),
+        (["compute"], "neurosym.study.compute"),
     ],
 )
 def test_registered_commands_dispatch_to_their_modules(argv, func_module):
