@@ -155,6 +155,12 @@ class ArcTrainConfig(BaseModel):
         0.1, ge=0, description="Sign-SGD decoupled decay (reference 0.1)."
     )
     ema_decay: float | None = Field(0.999, ge=0, le=1, description="EMA rate; None: no EMA.")
+    ema_warmup: bool = Field(
+        True,
+        description="EMA decay min(decay, (1+t)/(10+t)) at update t (trm.optim.EMA): a run of a "
+        "few hundred steps is otherwise evaluated near its initial weights (off in the "
+        "reference, whose runs are ~500k steps).",
+    )
     halt_loss_weight: float = Field(0.5, ge=0, description="Weight of the halt BCE (ref 0.5).")
     loss: Literal["stablemax", "softmax"] = Field("stablemax", description="Token loss.")
     seed: int = Field(0, ge=0, description="Seeds the views, the init and the example stream.")
@@ -340,7 +346,7 @@ def train_arc(
     )
     sign_sgd = PuzzleSignSGD([table], config.puzzle_emb_lr, config.puzzle_emb_weight_decay)
     ema = (
-        EMA(model, config.ema_decay, exclude=(PUZZLE_EMBEDDING,))
+        EMA(model, config.ema_decay, exclude=(PUZZLE_EMBEDDING,), warmup=config.ema_warmup)
         if config.ema_decay is not None
         else None
     )
