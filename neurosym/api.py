@@ -276,7 +276,12 @@ def solve(
     time_limit_s : time limit in seconds for the search and (symbolic Sudoku) the uniqueness
         check together: the check gets what the search left, and when it cannot finish in
         that, the answer still comes back with ``unique=None`` and
-        ``effort['unique_check_timed_out'] = 1``.
+        ``effort['unique_check_timed_out'] = 1``. Neural and hybrid: one deadline for every
+        stage (loading the model excluded, as importing an engine is). The network stops
+        between supervision steps, never starting one it does not expect to finish in time;
+        ``"neural"`` returns the answer of its last step (verified or not, with
+        ``effort['trm_timed_out'] = 1``); ``"hybrid"`` gives its network at most half the
+        limit and verifies, repairs or searches in the rest (see :mod:`neurosym.hybrid`).
     seed, workers : passed to backends that use them (CP-SAT); ``seed`` also seeds the
         trajectories' noise.
     box : ``(box_rows, box_cols)`` when a Sudoku's box can't be inferred from its size.
@@ -306,7 +311,8 @@ def solve(
     ------
     InvalidTaskError : malformed task text or arguments.
     UnsolvableError : the task has no solution (names a conflict between givens if there is one).
-    SolverTimeoutError : the time limit passed without an answer.
+    SolverTimeoutError : the time limit passed without an answer (neural: before the
+        network's first supervision step; hybrid: before any stage gave a verified answer).
     UnsupportedTaskError : a method or backend that does not exist for this task, or no TRM
         model covering it (``method="neural"``).
     ConfigError : a bad method, depth or trajectory option, or one given to ``"symbolic"``.
@@ -337,9 +343,7 @@ def solve(
     if method == "hybrid":
         return _solve_hybrid(task, model, backend, time_limit_s, seed, workers, givens, knobs)
     if method == "neural":
-        from neurosym.neural import solve_neural
-
-        answer, backend_name, elapsed, effort = solve_neural(task, model, **knobs)
+        answer, backend_name, elapsed, effort = _solve_neural(task, model, time_limit_s, knobs)
         overridden = _disagreeing_givens(task, answer) if givens == "soft" else ()
         return _finish(task, answer, "neural", backend_name, elapsed, effort, None, overridden)
     if givens == "soft":
@@ -463,6 +467,29 @@ def _solve_arc(task: ArcTask, method: str, backend: str | None, time_limit_s: fl
     )
 
 
+def _solve_neural(
+    task: SudokuTask | MazeTask, model: Any, time_limit_s: float, knobs: dict[str, Any]
+) -> tuple[Any, str, float, dict[str, float]]:
+    """The network alone under ``time_limit_s`` (its model loaded before the clock starts)."""
+    from neurosym.neural import prepare, resolve_model, solve_neural
+
+    limit = solvers.check_time_limit(time_limit_s)
+    loaded, load_s = resolve_model(task, model)
+    prepare(loaded, task)
+    deadline = time.perf_counter() + limit
+    try:
+        answer, backend_name, elapsed, effort = solve_neural(
+            task, loaded, deadline=deadline, **knobs
+        )
+    except SolverTimeoutError as exc:
+        raise SolverTimeoutError(
+            f"the time limit of {limit:g} s ran out before the network's first supervision "
+            f"step ({exc})"
+        ) from None
+    effort["model_load_s"] = load_s
+    return answer, backend_name, elapsed, effort
+
+
 def _solve_hybrid(
     task: SudokuTask | MazeTask,
     model: Any,
@@ -473,25 +500,44 @@ def _solve_hybrid(
     givens: str,
     knobs: dict[str, Any],
 ) -> SolveResult:
-    from neurosym.hybrid import propose, run_hybrid
+    from neurosym.hybrid import NETWORK_SHARE, empty_proposal, propose, run_hybrid
+    from neurosym.neural import prepare, resolve_model
 
-    [proposal], load_s, loaded = propose([task], model, **knobs)
+    limit = solvers.check_time_limit(time_limit_s)
+    # The model (and its step timing), the repair and the fallback's engine are loaded before
+    # the clock starts, as symbolic solve imports its engine first.
+    loaded, load_s = resolve_model(task, model)
+    prepare(loaded, task)
+    importlib.import_module("solvers.repair")
+    if isinstance(task, SudokuTask):
+        solvers.sudoku_backend(backend or solvers.DEFAULT_SUDOKU_BACKEND)
+    else:
+        importlib.import_module("solvers.maze")
+    start = time.perf_counter()
+    try:
+        [proposal], _, loaded = propose(
+            [task], loaded, deadline=start + NETWORK_SHARE * limit, **knobs
+        )
+    except SolverTimeoutError:  # no step fitted the network's share: the search goes unhinted
+        proposal = empty_proposal(task, time.perf_counter() - start, knobs["max_steps"] or 0)
     out = run_hybrid(
         task,
         proposal,
         load_s=load_s,
         loaded=loaded,
-        time_limit_s=time_limit_s,
+        time_limit_s=limit,
         seed=seed,
         workers=workers,
         givens=givens,  # type: ignore[arg-type]
         backend=backend,
+        deadline=start + limit,
     )
     return hybrid_result(task, out)
 
 
 def hybrid_result(task: SudokuTask | MazeTask, out: Any) -> SolveResult:
-    """The :class:`SolveResult` of a :class:`neurosym.hybrid.HybridOutcome` (verified again)."""
+    """The :class:`SolveResult` of a :class:`neurosym.hybrid.HybridOutcome` (verified again
+    unless it carries ``verify``'s verdict on its answer)."""
     return _finish(
         task,
         out.answer,
@@ -505,6 +551,7 @@ def hybrid_result(task: SudokuTask | MazeTask, out: Any) -> SolveResult:
         cells_changed=out.cells_changed,
         stage_times=out.stage_times,
         extra_verify_s=out.verify_time_s,
+        verdict=out.verification,
     )
 
 
@@ -571,9 +618,13 @@ def _finish(
     stage_times: dict[str, float] | None = None,
     extra_verify_s: float = 0.0,
     attempts: tuple[Attempt, ...] = (),
+    verdict: Verification | None = None,
 ) -> SolveResult:
+    """The result, its ``verified`` from ``verdict`` (``verify``'s on this very answer, from
+    the caller) or from :func:`tasks.verify.verify` run here."""
     t0 = time.perf_counter()
-    verdict = verify(relaxed_task(task, overridden), answer)
+    if verdict is None:
+        verdict = verify(relaxed_task(task, overridden), answer)
     verify_time = time.perf_counter() - t0 + extra_verify_s
     return SolveResult(
         task=task,

@@ -12,6 +12,16 @@ Stages, in order, each ending in :func:`tasks.verify.verify`:
 
 Repair and fallback start from the halt-selected trajectory when none verifies.
 
+**One deadline.** Under ``solve(..., method="hybrid", time_limit_s=L)`` every stage shares the
+instant ``start + L`` (model loading excluded, as an engine import is): the network may use up
+to :data:`NETWORK_SHARE` of it (its recursion stops between supervision steps, keeping the last
+step's answer), verification stops at the deadline, the repair gets at most
+:data:`REPAIR_SHARE` of what is left and the fallback the rest. A network stopped early
+proposes the answer it has (``effort['trm_timed_out'] = 1``); one that could not run a single
+step in its share proposes nothing, and the fallback searches unhinted. When the deadline
+passes before any stage yields a verified answer, :class:`~tasks.errors.SolverTimeoutError`
+is raised: an answer is never returned unverified, nor marked verified without ``verify``.
+
 :func:`propose` runs the network on many tasks in one batch, so a comparison times the network
 per puzzle the way it would be deployed; :func:`solve_hybrid` and :func:`solve_guided` take its
 proposals.
@@ -32,8 +42,11 @@ from tasks.sudoku import SudokuTask
 
 __all__ = [
     "CELL_POLICIES",
+    "NETWORK_SHARE",
+    "REPAIR_SHARE",
     "HybridOutcome",
     "Proposal",
+    "empty_proposal",
     "guided_orders",
     "neural_choice",
     "proposal_cells",
@@ -49,6 +62,13 @@ Task = SudokuTask | MazeTask
 #: ``"most"`` / ``"least"`` sure of, or minimum remaining values with ties broken by the
 #: network's confidence (``"mrv"``).
 CELL_POLICIES = ("most", "least", "mrv")
+#: The share of the hybrid's time limit its network may use: the symbolic stages keep the
+#: rest, so a network that never halts (K trajectories, 4096 steps) still leaves the repair
+#: and the fallback time to answer (SAT solves a hard 9x9 in about a millisecond).
+NETWORK_SHARE = 0.5
+#: The share of what the network left that the repair may use; the fallback keeps the rest,
+#: so a repair that cannot finish still leaves a full search its chance.
+REPAIR_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,8 @@ class Proposal:
         With ``"verify"`` (or None) the fields describe the ``"halt"`` choice, and
         :func:`neural_choice` / :func:`run_hybrid` look for a verified candidate.
     max_steps : the cap on supervision steps this task ran under (0: not recorded).
+    timed_out : a deadline stopped the recursion early (the fields hold its last step); with
+        ``steps == 0`` (:func:`empty_proposal`) the network gave no answer at all.
     """
 
     answer: Any
@@ -85,6 +107,23 @@ class Proposal:
     selected: int = 0
     select: str | None = None
     max_steps: int = 0
+    timed_out: bool = False
+
+
+def empty_proposal(task: Task, time_s: float = 0.0, max_steps: int = 0) -> Proposal:
+    """The proposal of a network that ran out of time before its first step: no answer, zero
+    confidence everywhere, ``steps == 0`` and ``timed_out``."""
+    shape = (task.size, task.size) if isinstance(task, SudokuTask) else (task.height, task.width)
+    return Proposal(
+        answer=None,
+        confidence=np.zeros(shape, dtype=np.float32),
+        tokens=np.zeros(0, dtype=np.int64),
+        steps=0,
+        halt_prob=0.0,
+        time_s=time_s,
+        max_steps=max_steps,
+        timed_out=True,
+    )
 
 
 def propose(
@@ -100,6 +139,7 @@ def propose(
     noise: float | None = None,
     select: str | None = None,
     seed: int = 0,
+    deadline: float | None = None,
 ) -> tuple[list[Proposal], float, Any]:
     """Run the TRM on ``tasks`` in batches: ``(proposals, model_load_s, loaded_model)``.
 
@@ -118,11 +158,16 @@ def propose(
     ``"first"`` and ``"vote"`` are applied here; ``"verify"`` and None leave the ``"halt"``
     choice for :func:`neural_choice` / :func:`run_hybrid` to improve on).
 
+    ``deadline`` (a :func:`time.perf_counter` instant) goes to :func:`trm.inference.predict`:
+    no supervision step starts that is not expected to end by then; a proposal stopped so says
+    ``timed_out``.
+
     Raises
     ------
     UnsupportedTaskError : no model covers the tasks.
     InvalidTaskError : an empty task list.
     ConfigError : bad depth or trajectory options.
+    SolverTimeoutError : the deadline left a task without one supervision step.
 
     Examples
     --------
@@ -173,6 +218,7 @@ def propose(
                 noise=noise,
                 select=rule,
                 seed=seed,
+                deadline=deadline,
             )
             for i, p in zip(members, out, strict=True):
                 predictions[i] = (p, cap or loaded.config.max_supervision_steps)
@@ -190,6 +236,7 @@ def propose(
             selected=p.selected,
             select=select,
             max_steps=cap,
+            timed_out=p.timed_out,
         )
         for p, cap in predictions
     ]
@@ -218,7 +265,8 @@ def neural_choice(task: Task, proposal: Proposal, *, check: Any = None) -> Propo
     """The proposal the network alone answers with: with ``select="verify"`` the first
     trajectory whose answer verifies (else the ``"halt"`` choice), otherwise ``proposal``.
 
-    ``check(task, answer) -> bool`` replaces :func:`tasks.verify.verify` (e.g. to time it).
+    ``check(task, answer) -> bool`` replaces :func:`tasks.verify.verify` (e.g. to time it,
+    or to stop checking at a deadline).
     """
     from neurosym.neural import choose
 
@@ -249,8 +297,9 @@ def proposal_cells(task: MazeTask, proposal: Proposal, loaded: Any = None) -> se
 
 def proposal_effort(proposal: Proposal, load_s: float) -> dict[str, float]:
     """The network's side of a ``SolveResult.effort``: steps and halt probability of the
-    chosen trajectory, its confidences, load time, ``trajectories``, ``selected_trajectory``
-    and ``max_steps`` (the cap on supervision steps)."""
+    chosen trajectory, its confidences, load time, ``trajectories``, ``selected_trajectory``,
+    ``max_steps`` (the cap on supervision steps) and, when a deadline stopped the recursion,
+    ``trm_timed_out = 1``."""
     conf = np.asarray(proposal.confidence, dtype=float)
     effort = {
         "trm_steps": float(proposal.steps),
@@ -263,6 +312,8 @@ def proposal_effort(proposal: Proposal, load_s: float) -> dict[str, float]:
     }
     if proposal.max_steps:
         effort["max_steps"] = float(proposal.max_steps)
+    if proposal.timed_out:
+        effort["trm_timed_out"] = 1.0
     return effort
 
 
@@ -346,18 +397,20 @@ def solve_guided(
 
 
 class _Checker:
-    """``verify`` that keeps the time it took."""
+    """``verify`` that keeps the time it took and its last verdict (the one the returned
+    answer got: every stage returns the answer it checked last)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.last: Any = None
 
     def __call__(self, task: Task, answer: Any) -> bool:
         from tasks.verify import verify
 
         t0 = time.perf_counter()
-        ok = verify(task, answer).ok
+        self.last = verify(task, answer)
         self.seconds += time.perf_counter() - t0
-        return ok
+        return self.last.ok
 
 
 @dataclass
@@ -373,6 +426,9 @@ class HybridOutcome:
     verify_time_s: float
     overridden: tuple[tuple[int, int, int, int], ...] = ()
     unique: bool | None = None
+    #: ``verify``'s verdict on ``answer`` (against the task without ``overridden``), so the
+    #: result need not check a large maze's path twice.
+    verification: Any = None
 
 
 def run_hybrid(
@@ -386,6 +442,7 @@ def run_hybrid(
     workers: int = 1,
     givens: Literal["hard", "soft"] = "hard",
     backend: str | None = None,
+    deadline: float | None = None,
 ) -> HybridOutcome:
     """Verify the proposal, repair it, or fall back to a full search; see the module docstring.
 
@@ -398,37 +455,70 @@ def run_hybrid(
     confidence in it, with the proposal as hints; the stage is then ``"repair"`` (or ``"neural"``
     when the proposal already agrees with every given and is valid).
 
+    The stages share one deadline: ``deadline`` (a :func:`time.perf_counter` instant, as
+    :func:`neurosym.solve` passes it, the network's time already spent) or, without it,
+    ``time_limit_s`` from now. The repair gets at most :data:`REPAIR_SHARE` of what is left,
+    the fallback the rest. A proposal with no answer (``steps == 0``, :func:`empty_proposal`)
+    goes straight to the fallback, unhinted.
+
     Raises
     ------
     UnsolvableError : the task has no solution (hard givens).
-    SolverTimeoutError : both the repair and the fallback ran out of time.
+    SolverTimeoutError : the deadline passed before any stage gave a verified answer.
     """
+    from solvers import check_time_limit
+
+    if deadline is None:
+        deadline = time.perf_counter() + check_time_limit(time_limit_s)
     times = {"neural": proposal.time_s}
     check = _Checker()
-    if proposal.select in (None, "verify") and len(proposal.candidates) > 1:
+    effort = proposal_effort(proposal, load_s)
+    has_answer = proposal.steps > 0
+    if has_answer and proposal.select in (None, "verify") and len(proposal.candidates) > 1:
         for k, cand in enumerate(proposal.candidates):
+            if time.perf_counter() >= deadline:
+                effort["verify_timed_out"] = 1.0
+                break
             if check(task, cand.answer):
                 chosen = with_candidate(proposal, k)
                 effort = proposal_effort(chosen, load_s)
                 return HybridOutcome(
-                    chosen.answer, "neural", "trm", 0, times, effort, check.seconds
+                    chosen.answer,
+                    "neural",
+                    "trm",
+                    0,
+                    times,
+                    effort,
+                    check.seconds,
+                    verification=check.last,
                 )
-        effort = proposal_effort(proposal, load_s)
-    else:
-        effort = proposal_effort(proposal, load_s)
-        if check(task, proposal.answer):
-            return HybridOutcome(proposal.answer, "neural", "trm", 0, times, effort, check.seconds)
+    elif has_answer and check(task, proposal.answer):
+        return HybridOutcome(
+            proposal.answer,
+            "neural",
+            "trm",
+            0,
+            times,
+            effort,
+            check.seconds,
+            verification=check.last,
+        )
     if isinstance(task, SudokuTask) and givens == "soft":
-        return _soft_repair(task, proposal, effort, times, check, time_limit_s, seed, workers)
+        return _soft_repair(task, proposal, effort, times, check, deadline, seed, workers)
     # Repair (its engine imported before the clock starts, as symbolic solve does).
     importlib.import_module("solvers.repair")
-    t0 = time.perf_counter()
     repaired = None
-    try:
-        repaired = _repair(task, proposal, loaded, time_limit_s, seed, workers)
-    except SolverTimeoutError:
-        effort["repair_timed_out"] = 1.0
-    times["repair"] = time.perf_counter() - t0
+    if has_answer:
+        t0 = time.perf_counter()
+        left = deadline - t0
+        if left > 0:
+            try:
+                repaired = _repair(task, proposal, loaded, left * REPAIR_SHARE, seed, workers)
+            except SolverTimeoutError:
+                effort["repair_timed_out"] = 1.0
+        else:
+            effort["repair_timed_out"] = 1.0
+        times["repair"] = time.perf_counter() - t0
     if repaired is not None:
         effort.update({f"repair_{k}": float(v) for k, v in repaired.effort.items()})
         if check(task, repaired.answer):
@@ -441,15 +531,37 @@ def run_hybrid(
                 times,
                 effort,
                 check.seconds,
+                verification=check.last,
             )
-    # Fallback: full symbolic search, the proposal as hints.
-    out = _fallback(task, proposal, backend, time_limit_s, seed, workers, times)
+    # Fallback: full symbolic search, the proposal as hints, in whatever time is left.
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise SolverTimeoutError(_no_time_left(proposal, effort, "the fallback search"))
+    out = _fallback(task, proposal, backend, left, seed, workers, times)
     effort.update({f"fallback_{k}": float(v) for k, v in out.effort.items()})
     check(task, out.answer)
-    changed = _changed_cells(task, proposal, out.answer, loaded)
+    changed = _changed_cells(task, proposal, out.answer, loaded) if has_answer else 0
     return HybridOutcome(
-        out.answer, "fallback", f"trm+{out.backend}", changed, times, effort, check.seconds
+        out.answer,
+        "fallback",
+        f"trm+{out.backend}",
+        changed,
+        times,
+        effort,
+        check.seconds,
+        verification=check.last,
     )
+
+
+def _no_time_left(proposal: Proposal, effort: dict[str, float], stage: str) -> str:
+    """Why the hybrid gave up: what each stage did before the deadline."""
+    if proposal.steps == 0:
+        network = "the network ran no supervision step"
+    else:
+        stopped = ", stopped by the deadline" if proposal.timed_out else ""
+        network = f"the network's answer ({proposal.steps} step(s){stopped}) did not verify"
+    repair = ", the repair ran out of time" if effort.get("repair_timed_out") else ""
+    return f"the time limit ran out before {stage}: {network}{repair}"
 
 
 def _repair(
@@ -527,18 +639,20 @@ def _soft_repair(
     effort: dict[str, float],
     times: dict[str, float],
     check: _Checker,
-    time_limit_s: float,
+    deadline: float,
     seed: int,
     workers: int,
 ) -> HybridOutcome:
     from solvers.soft import solve_soft_givens
 
     t0 = time.perf_counter()
+    if deadline - t0 <= 0:
+        raise SolverTimeoutError(_no_time_left(proposal, effort, "the soft-givens repair"))
     try:
         out = solve_soft_givens(
             task,
-            weights=_override_weights(task, proposal),
-            time_limit_s=time_limit_s,
+            weights=_override_weights(task, proposal) if proposal.steps else None,
+            time_limit_s=deadline - t0,
             seed=seed,
             workers=workers,
         )
@@ -548,7 +662,7 @@ def _soft_repair(
     from neurosym.api import relaxed_task
 
     check(relaxed_task(task, out.overridden), out.answer)
-    changed = _changed_cells(task, proposal, out.answer, None)
+    changed = _changed_cells(task, proposal, out.answer, None) if proposal.steps else 0
     return HybridOutcome(
         out.answer,
         "repair",
@@ -558,4 +672,5 @@ def _soft_repair(
         effort,
         check.seconds,
         overridden=out.overridden,
+        verification=check.last,
     )

@@ -37,6 +37,7 @@ __all__ = [
     "default_models",
     "evaluate_trajectories",
     "per_cell_depth",
+    "prepare",
     "resolve_model",
     "sampling",
     "solve_neural",
@@ -382,6 +383,18 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+def prepare(loaded: Any, task: SudokuTask | MazeTask, threads: int | None = 1) -> None:
+    """Ready ``loaded`` for a deadline on ``task`` before its clock starts: load the shipped
+    models :func:`default_max_steps` compares it with, and time one supervision step
+    (:func:`trm.inference.calibrate_step_rate`) at the thread count :func:`propose
+    <neurosym.hybrid.propose>` runs it with, so the first step's estimate costs nothing."""
+    from trm.inference import calibrate_step_rate
+
+    default_max_steps(loaded, task)
+    with torch_threads(threads):
+        calibrate_step_rate(loaded)
+
+
 def solve_neural(
     task: SudokuTask | MazeTask,
     model: Any = None,
@@ -392,6 +405,7 @@ def solve_neural(
     noise: float | None = None,
     select: str | None = None,
     seed: int = 0,
+    deadline: float | None = None,
 ) -> tuple[Any, str, float, dict[str, float]]:
     """Run the TRM on one task: ``(answer, backend, seconds, effort)``; the caller verifies.
 
@@ -401,6 +415,16 @@ def solve_neural(
     ``seconds`` is inference plus the selection (``"verify"`` checks candidates); loading is
     reported as ``effort['model_load_s']``. ``effort`` also holds ``trm_steps`` (of the chosen
     trajectory), ``trajectories``, ``selected_trajectory`` and ``max_steps`` (the cap used).
+
+    ``deadline`` (a :func:`time.perf_counter` instant) bounds the recursion and the
+    ``"verify"`` selection: the network stops between supervision steps with the answer of its
+    last step (``effort['trm_timed_out'] = 1``), and candidates left unchecked at the deadline
+    leave the ``"halt"`` choice standing.
+
+    Raises
+    ------
+    SolverTimeoutError
+        The deadline left no time for one supervision step (there is no answer to return).
     """
     from neurosym.hybrid import neural_choice, proposal_effort, propose
 
@@ -413,9 +437,16 @@ def solve_neural(
         noise=noise,
         select=select,
         seed=seed,
+        deadline=deadline,
     )
     t0 = time.perf_counter()
-    chosen = neural_choice(task, proposal)
+    check = None
+    if deadline is not None:
+
+        def check(t: Any, answer: Any) -> bool:
+            return time.perf_counter() < deadline and verify(t, answer).ok
+
+    chosen = neural_choice(task, proposal, check=check)
     elapsed = proposal.time_s + time.perf_counter() - t0
     return chosen.answer, "trm", elapsed, proposal_effort(chosen, load_s)
 

@@ -285,6 +285,8 @@ def _maze_violations(task: MazeTask, answer: Any) -> list[Violation]:
 
 def _cell(p: Sequence[int]) -> tuple[int, int]:
     r, c = p
+    if type(r) is int and type(c) is int:  # the common case, without the slow ABC check
+        return (r, c)
     # int() would read 4.5 as 4 and "4" as 4: a path of such "cells" is not an answer
     if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (r, c)):
         raise TypeError("cells are integer pairs")

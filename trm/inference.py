@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,12 +19,18 @@ import torch
 from torch import Tensor
 
 from tasks.encodings import MazeCodec, SudokuCodec, codec_from_spec
-from tasks.errors import CheckpointError, ConfigError, InvalidTaskError, UnsupportedTaskError
+from tasks.errors import (
+    CheckpointError,
+    ConfigError,
+    InvalidTaskError,
+    SolverTimeoutError,
+    UnsupportedTaskError,
+)
 from tasks.maze import Cell, MazeTask
 from tasks.sudoku import SudokuGrid, SudokuTask
 from tasks.verify import verify
 from trm.checkpoint import load_checkpoint, strip_prefix
-from trm.config import TRMConfig
+from trm.config import TRMConfig, swiglu_hidden_size
 from trm.model import TRM, Carry, Geometry
 
 __all__ = [
@@ -38,6 +47,8 @@ __all__ = [
     "predict",
     "select_candidate",
     "evaluate",
+    "calibrate_step_rate",
+    "step_flops",
 ]
 
 #: How one answer is chosen among K trajectories: the highest final halt probability, the
@@ -47,6 +58,10 @@ SELECTION_RULES = ("halt", "first", "vote")
 #: Upper bounds of the test-time knobs (a typo like 1e9 steps fails fast instead of hanging).
 MAX_TEST_STEPS = 4096
 MAX_TRAJECTORIES = 256
+#: Under a deadline a supervision step starts only when ``now + margin * estimate`` still lies
+#: before it: one step cannot be interrupted (a 201x201 maze with 8 trajectories takes over a
+#: minute per step on one CPU thread), so a step that would not end in time never starts.
+STEP_COST_MARGIN = 1.25
 
 Codec = SudokuCodec | MazeCodec
 Answer = SudokuGrid | list[Cell]
@@ -99,6 +114,8 @@ class Prediction:
     or of the maze), ``steps`` the supervision steps used, ``halt_prob`` the halt head's
     probability at the last of them. With several trajectories these describe the selected
     one, ``candidates`` lists all of them (trajectory order) and ``selected`` is its index.
+    ``timed_out`` is True when a ``deadline`` stopped the recursion before every trajectory
+    halted or ran ``max_steps`` (the answers are those of the last step that ran).
     """
 
     answer: Answer
@@ -109,6 +126,7 @@ class Prediction:
     trace: list[TraceStep] | None = field(default=None)
     candidates: list[Candidate] = field(default_factory=list)
     selected: int = 0
+    timed_out: bool = False
 
 
 def load_model(
@@ -419,6 +437,111 @@ def _run_batch(
                     scale = scale[keep]
 
 
+def step_flops(net: TRM, tokens: int, rows: int = 1) -> float:
+    """Rough floating-point operations of one supervision step of ``rows`` sequences of
+    ``tokens`` positions (prefix included): every network application's matrix products.
+
+    Only ratios matter: :func:`predict` turns it into seconds with a rate measured on this
+    model (see :data:`STEP_COST_MARGIN`), so the constant factors need not be exact.
+
+    Examples
+    --------
+    >>> from trm.config import preset
+    >>> net = TRM(preset("maze-conv", hidden_size=8))
+    >>> step_flops(net, 226, rows=2) == 2 * step_flops(net, 226)
+    True
+    """
+    cfg = net.config
+    width = cfg.hidden_size
+    per_token = 6.0 * width * swiglu_hidden_size(width, cfg.expansion)  # the channel SwiGLU
+    if cfg.mixer == "conv":
+        per_token += 18.0 * width * width  # 3x3 kernel, width -> width
+    elif cfg.mixer == "mlp":
+        per_token += 6.0 * width * swiglu_hidden_size(tokens, cfg.expansion)
+    else:  # attention over every position (a peer mask still computes the full product)
+        per_token += 8.0 * width * width + 4.0 * tokens * width
+    applications = cfg.n_improve_steps * (cfg.n_latent_steps + 1) * cfg.num_layers
+    readout = 2.0 * width * cfg.vocab_size
+    return float(rows) * tokens * (per_token * applications + readout)
+
+
+#: Measured seconds per :func:`step_flops` unit, per model, keyed by (torch threads, size
+#: bucket): small batches run at a worse rate than large ones, so a rate is reused only for
+#: its own bucket or, pessimistically, taken from a smaller one.
+_STEP_RATES: weakref.WeakKeyDictionary[TRM, dict[tuple[int, int], float]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _bucket(flops: float) -> int:
+    return int(math.log2(max(flops, 1.0)))
+
+
+def _record_rate(net: TRM, flops: float, seconds: float) -> None:
+    rates = _STEP_RATES.setdefault(net, {})
+    rates[(torch.get_num_threads(), _bucket(flops))] = seconds / max(flops, 1.0)
+
+
+def _rate(net: TRM, flops: float) -> float:
+    """Seconds per flop for a step of ``flops``: measured at this size, else at the nearest
+    smaller size, else calibrated now on one sequence of the training grid."""
+    threads, bucket = torch.get_num_threads(), _bucket(flops)
+    known = {b: r for (t, b), r in _STEP_RATES.get(net, {}).items() if t == threads}
+    smaller = [b for b in known if b <= bucket]
+    if smaller:
+        return known[max(smaller)]
+    if known:  # only larger batches measured: their rate is optimistic for this one
+        return max(known.values()) * 2.0
+    return _calibrate(net)
+
+
+def calibrate_step_rate(model: TRM | LoadedModel) -> float:
+    """Seconds per :func:`step_flops` unit of ``model`` at torch's current thread count: what
+    :func:`predict` estimates its first step under a deadline with. Measured once (one step
+    on one sequence of the training grid, a few milliseconds), then reused; call it before a
+    deadline's clock starts to keep the measurement out of the time limit.
+
+    Examples
+    --------
+    >>> from trm.config import preset
+    >>> calibrate_step_rate(TRM(preset("sudoku6-tiny", hidden_size=16))) > 0
+    True
+    """
+    net = model.model if isinstance(model, LoadedModel) else model
+    if not isinstance(net, TRM):
+        raise ConfigError(f"model must be a TRM or LoadedModel, got {type(model).__name__}")
+    threads = torch.get_num_threads()
+    known = [r for (t, _), r in sorted(_STEP_RATES.get(net, {}).items()) if t == threads]
+    return known[0] if known else _calibrate(net)
+
+
+@torch.inference_mode()
+def _calibrate(net: TRM) -> float:
+    """Time one supervision step on one all-padding sequence of the model's training grid."""
+    geometry = net.geometry
+    device = net.y_init.device
+    inputs = torch.zeros(1, geometry.seq_len, dtype=torch.long, device=device)
+    flops = step_flops(net, geometry.seq_len + net.config.puzzle_prefix_len)
+    best = math.inf
+    for _ in range(2):  # the first run pays for allocations
+        carry = net.initial_carry(1, device, geometry=geometry)
+        t0 = time.perf_counter()
+        with _autocast(device):
+            _, logits, _ = net(
+                inputs, carry, geometry=geometry if net.config.size_agnostic else None
+            )
+        logits.sum().item()  # waits for a GPU to finish the step
+        best = min(best, time.perf_counter() - t0)
+    _record_rate(net, flops, best)
+    return best / flops
+
+
+def _step_estimate(net: TRM, tokens: int, rows: int) -> tuple[float, float]:
+    """``(flops, estimated seconds)`` of one step of ``rows`` sequences."""
+    flops = step_flops(net, tokens, rows)
+    return flops, flops * _rate(net, flops)
+
+
 def _groups(
     net: TRM, codec: Codec | None, tasks: Sequence[SudokuTask | MazeTask]
 ) -> list[tuple[Codec, list[int]]]:
@@ -473,6 +596,7 @@ def predict(
     noise: float = 0.0,
     select: str = "halt",
     seed: int = 0,
+    deadline: float | None = None,
 ) -> list[Prediction]:
     """Answer every task with per-sample halting, in batches, without gradients.
 
@@ -513,6 +637,13 @@ def predict(
     select : {"halt", "first", "vote"}
     seed : int
         Seeds the noise.
+    deadline : float, optional
+        A :func:`time.perf_counter` instant. Checked between supervision steps: a step starts
+        only when it is expected to end by then (its cost estimated from the steps already
+        run, or, before the first, from a step timed on one sequence of the training grid;
+        see :data:`STEP_COST_MARGIN`). A batch stopped so keeps the answers of its last step
+        and its predictions say ``timed_out``. None or ``math.inf``: no deadline (the
+        default outputs).
 
     Returns
     -------
@@ -527,6 +658,8 @@ def predict(
         For a task a size-agnostic model cannot run (another kind, too many digits).
     ConfigError
         For bad options or a codec that does not fit the model.
+    SolverTimeoutError
+        When the deadline leaves a task without one supervision step.
 
     Examples
     --------
@@ -549,6 +682,12 @@ def predict(
     k, noise = _check_trajectories(trajectories, noise, select)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be an int >= 0, got {seed!r}")
+    if deadline is not None and (
+        isinstance(deadline, bool) or not isinstance(deadline, int | float) or deadline != deadline
+    ):
+        raise ConfigError(f"deadline must be a time.perf_counter() instant, got {deadline!r}")
+    if deadline is not None and math.isinf(deadline):
+        deadline = None
     tasks = list(tasks)
     out: list[Prediction | None] = [None] * len(tasks)
     device = net.y_init.device
@@ -569,28 +708,44 @@ def predict(
                 scale[:size] = 0.0
             last: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
             steps_log: dict[int, list[tuple[np.ndarray, float]]] = {}
-            for step, (rows, tokens, confidence, halt_prob) in enumerate(
-                _run_batch(
-                    net,
-                    inputs,
-                    steps,
-                    halt,
-                    threshold,
-                    geometry=geometry,
-                    vocab=vocab,
-                    noise=scale,
-                    generator=generator,
-                ),
-                start=1,
-            ):
+            batch = _run_batch(
+                net,
+                inputs,
+                steps,
+                halt,
+                threshold,
+                geometry=geometry,
+                vocab=vocab,
+                noise=scale,
+                generator=generator,
+            )
+            clock = _StepClock(net, inputs.shape[1] + net.config.puzzle_prefix_len, deadline)
+            running = inputs.shape[0]
+            timed_out = False
+            for step in range(1, steps + 1):
+                if not clock.admits(running):
+                    timed_out = True
+                    break
+                try:
+                    rows, tokens, confidence, halt_prob = next(batch)
+                except StopIteration:
+                    break
                 tokens_np, conf_np = tokens.cpu().numpy(), confidence.cpu().numpy()
                 probs = halt_prob.cpu().tolist()
+                clock.ran(rows.shape[0])  # after the copies: on a GPU they wait for the step
                 for j, row in enumerate(rows.tolist()):
                     last[row] = (tokens_np[j], conf_np[j], probs[j], step)
                     if trace:
                         steps_log.setdefault(row, []).append(
                             (tokens_np[j].astype(np.int64), probs[j])
                         )
+                running = int((halt_prob <= threshold).sum()) if halt else rows.shape[0]
+            batch.close()
+            if not last:
+                raise SolverTimeoutError(
+                    f"the deadline left no time for one supervision step of {size} task(s) "
+                    f"({clock.describe()})"
+                )
             for j in range(size):
                 i = members[start + j]
                 task = tasks[i]
@@ -626,8 +781,37 @@ def predict(
                     trace=step_trace,
                     candidates=cands,
                     selected=chosen,
+                    timed_out=timed_out,
                 )
     return out  # type: ignore[return-value]
+
+
+class _StepClock:
+    """Admits supervision steps against a deadline (see :func:`predict`) and keeps the
+    measured rates for the next estimate. Without a deadline it admits every step, untimed."""
+
+    def __init__(self, net: TRM, tokens: int, deadline: float | None) -> None:
+        self.net, self.tokens, self.deadline = net, tokens, deadline
+        self.estimate_s = 0.0
+        self.started = 0.0
+
+    def admits(self, rows: int) -> bool:
+        if self.deadline is None:
+            return True
+        if rows <= 0:
+            return True  # nothing left to run: the batch ends by itself
+        _, self.estimate_s = _step_estimate(self.net, self.tokens, rows)
+        self.started = time.perf_counter()
+        return self.started + STEP_COST_MARGIN * self.estimate_s <= self.deadline
+
+    def ran(self, rows: int) -> None:
+        if self.deadline is not None:
+            flops = step_flops(self.net, self.tokens, rows)
+            _record_rate(self.net, flops, time.perf_counter() - self.started)
+
+    def describe(self) -> str:
+        left = (self.deadline or 0.0) - time.perf_counter()
+        return f"a step estimated at {self.estimate_s:.3g} s, {max(left, 0.0):.3g} s left"
 
 
 def _labels(codec: Codec, tasks: Sequence[Any], solutions: Sequence[Any]) -> np.ndarray:
