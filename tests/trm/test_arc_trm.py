@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import trm.arc as arc
 from tasks.arc import ArcTask
 from tasks.arc_strategies import arc_grids
-from tasks.errors import ConfigError, InvalidTaskError, UnsupportedTaskError
+from tasks.errors import CheckpointError, ConfigError, InvalidTaskError, UnsupportedTaskError
 from trm.arc import (
     ArcTestPrediction,
     RankedAnswer,
@@ -35,6 +35,7 @@ from trm.arc_data import (
     make_puzzle_set,
 )
 from trm.arc_train import ArcTrainConfig, PuzzleSignSGD, arc_model_config, train_arc
+from trm.checkpoint import save_checkpoint
 from trm.config import preset
 from trm.losses import IGNORE_INDEX
 from trm.model import TRM, count_parameters
@@ -374,6 +375,10 @@ def test_arc_checkpoint_round_trip(trained, tmp_path):
         assert torch.equal(model.state_dict()[name], tensor)
     first = predict_arc(trained.averaged, trained.puzzles)
     assert predict_arc(model, puzzles) == first
+    meta = {"neurosym_version": "0", "config": {}, "task": {"kind": "maze"}, "step": 0}
+    other = save_checkpoint(tmp_path / "maze", tensors={"x": torch.zeros(1)}, meta=meta)
+    with pytest.raises(CheckpointError, match="expected 'arc'"):
+        load_arc_model(other)
 
 
 @pytest.mark.parametrize("module", ["trm.arc_data", "trm.arc_train", "trm.arc"])
