@@ -1133,7 +1133,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ROW,COL",
         help="a Moving AI .map: the goal cell, 0-based (with --start)",
     )
-    p.add_argument("--method", default="symbolic", choices=["symbolic", "neural", "hybrid"])
+    p.add_argument(
+        "--method",
+        default="symbolic",
+        choices=["symbolic", "neural", "hybrid"],
+        help="symbolic (default), neural (the TRM alone) or hybrid (TRM, verify, repair, search)",
+    )
     p.add_argument("--model", default=None, help="TRM checkpoint for --method neural/hybrid")
     p.add_argument(
         "--givens",
@@ -1147,7 +1152,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Sudoku: sat (default), cpsat, constraint, backtrack; maze: bfs (default), networkx",
     )
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds (default 10)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the solver's randomness (CP-SAT; noisy trajectories)",
+    )
     p.add_argument("--box", type=_box_arg, default=None, help="Sudoku box as ROWSxCOLS, e.g. 2x3")
     p.add_argument("--no-unique", action="store_true", help="skip the uniqueness check")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -1162,7 +1172,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ARC-AGI-1 training task by program search (printing the program found), then "
         "compare the three methods on generated 9x9 puzzles and print the table.",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated examples (default 0)")
     p.add_argument(
         "--compare",
         type=int,
@@ -1184,7 +1194,12 @@ def build_parser() -> argparse.ArgumentParser:
         "the same time limit; print accuracy, time and search effort, the search-question "
         "analyses, and write compare.csv, summary.json and PNG plots to --out.",
     )
-    p.add_argument("--kind", default="sudoku", choices=["sudoku", "maze", "arc"])
+    p.add_argument(
+        "--kind",
+        default="sudoku",
+        choices=["sudoku", "maze", "arc"],
+        help="puzzle kind: sudoku (default), maze, or arc (symbolic program search)",
+    )
     p.add_argument("--size", default="9x9", help="grid size, e.g. 6x6, 9x9, 9x9 maze")
     p.add_argument("--n", type=int, default=100, help="number of puzzles (default 100)")
     p.add_argument("--givens", default=None, help="Sudoku clue range LO-HI (9x9 default 22-35)")
@@ -1207,7 +1222,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--offset", type=int, default=None, help="--kind arc: skip the first K tasks (by id)"
     )
     p.add_argument("--model", default=None, help="TRM checkpoint (default: shipped model)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated puzzles (default 0)")
     p.add_argument("--no-guided", action="store_true", help="skip the guided-search runs")
     p.add_argument(
         "--out",
@@ -1237,7 +1252,11 @@ def build_parser() -> argparse.ArgumentParser:
         "changed, the halt probability and whether the answer verifies; --png draws it.",
     )
     p.add_argument("puzzle", help="puzzle text or the path of a file holding one")
-    p.add_argument("--model", default=None)
+    p.add_argument(
+        "--model",
+        default=None,
+        help="TRM checkpoint folder or shipped model name (default: the shipped one)",
+    )
     p.add_argument(
         "--png",
         default=None,
@@ -1261,14 +1280,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Change 0..K givens of unique Sudoku puzzles to wrong digits and measure, "
         "per method and givens mode, how often the answer equals the clean solution.",
     )
-    p.add_argument("--size", default="9x9")
-    p.add_argument("--n", type=int, default=50)
-    p.add_argument("--max-errors", type=int, default=3)
+    p.add_argument("--size", default="9x9", help="Sudoku size, e.g. 6x6 or 9x9 (default 9x9)")
+    p.add_argument("--n", type=int, default=50, help="number of clean puzzles (default 50)")
+    p.add_argument(
+        "--max-errors", type=int, default=3, help="inject 0..K wrong givens per puzzle (default 3)"
+    )
     p.add_argument("--givens", default="30-35", help="clue range of the clean puzzles")
-    p.add_argument("--methods", default="neural,symbolic,hybrid")
-    p.add_argument("--time-limit", type=float, default=10.0)
-    p.add_argument("--model", default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--methods",
+        default="neural,symbolic,hybrid",
+        help="comma-separated methods (default neural,symbolic,hybrid)",
+    )
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds per solve (default 10)")
+    p.add_argument("--model", default=None, help="TRM checkpoint (default: the shipped model)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the puzzles and the injected errors (default 0)",
+    )
     p.add_argument(
         "--out",
         default="robustness-out",
@@ -1307,7 +1337,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=20,
         help="hard 9x9 puzzles timed with python-constraint (slow, ~1 s each)",
     )
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument(
+        "--seed", type=int, default=0, help="seed of the generated puzzles and mazes (default 0)"
+    )
     b.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     b.add_argument(
         "--only",
@@ -1352,12 +1384,20 @@ def build_parser() -> argparse.ArgumentParser:
         "seconds per step and the time at which the EMA weights first reach 50/90/99%% exact "
         "accuracy on unseen generated puzzles.",
     )
-    t.add_argument("--preset", default="sudoku6-tiny")
-    t.add_argument("--steps", type=int, default=2000)
-    t.add_argument("--eval-every", type=int, default=250)
-    t.add_argument("--eval-size", type=int, default=128)
-    t.add_argument("--threads", type=int, default=1)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument(
+        "--preset", default="sudoku6-tiny", help="preset to train (default sudoku6-tiny)"
+    )
+    t.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    t.add_argument(
+        "--eval-every", type=int, default=250, help="evaluate every N steps (default 250)"
+    )
+    t.add_argument(
+        "--eval-size", type=int, default=128, help="puzzles per evaluation (default 128)"
+    )
+    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    t.add_argument(
+        "--seed", type=int, default=0, help="seed of the data and initialisation (default 0)"
+    )
     t.add_argument("--json", default=None, metavar="FILE", help="also write the report as JSON")
     t.set_defaults(func=_cmd_bench_train)
     mx = bench.add_parser(
@@ -1368,7 +1408,12 @@ def build_parser() -> argparse.ArgumentParser:
         "on the same fresh sets at the trained depth and deeper. Finished runs in --out are "
         "reused, so a killed benchmark continues.",
     )
-    mx.add_argument("--kind", choices=["sudoku", "sudoku6", "maze"], default="sudoku6")
+    mx.add_argument(
+        "--kind",
+        choices=["sudoku", "sudoku6", "maze"],
+        default="sudoku6",
+        help="what to train on: sudoku (9x9), sudoku6 (default) or maze",
+    )
     mx.add_argument("--cpu-minutes", type=float, default=6.0, help="budget of each mixer")
     mx.add_argument("--mixers", nargs="+", default=None, help="default: all of the kind's")
     mx.add_argument("--data", default=None, help="JSON overrides of the preset's data")
@@ -1376,7 +1421,9 @@ def build_parser() -> argparse.ArgumentParser:
     mx.add_argument("--n-hard", type=int, default=50, help="9x9 puzzles needing >5 guesses")
     mx.add_argument("--sizes", type=_int_list, default=[15, 30], help="maze sides")
     mx.add_argument("--depths", type=_int_list, default=None, help="default: N_sup and 4x")
-    mx.add_argument("--seed", type=int, default=0)
+    mx.add_argument(
+        "--seed", type=int, default=0, help="seed of training data and evaluation sets (default 0)"
+    )
     mx.add_argument("--out", default="bench-mixers", help="run folders and mixers.json")
     mx.set_defaults(func=_cmd_bench_mixers)
     nb = bench.add_parser(
@@ -1388,7 +1435,9 @@ def build_parser() -> argparse.ArgumentParser:
         "9x9 by guesses needed, puzzles needing >5 guesses, Norvig's and Gecode's collections "
         "(evaluation only), 6x6 with 10-12 givens. Mazes: perfect and with loops per size.",
     )
-    nb.add_argument("--kind", choices=["sudoku", "maze"], default="sudoku")
+    nb.add_argument(
+        "--kind", choices=["sudoku", "maze"], default="sudoku", help="sudoku (default) or maze sets"
+    )
     nb.add_argument("--model", default=None, help="checkpoint or shipped model name")
     nb.add_argument("--n", type=int, default=300, help="tasks per generated set")
     nb.add_argument("--n-hard", type=int, default=100, help="9x9 puzzles needing >5 guesses")
@@ -1396,10 +1445,25 @@ def build_parser() -> argparse.ArgumentParser:
     nb.add_argument("--sizes", type=_int_list, default=[15, 30, 59], help="maze sides")
     nb.add_argument("--depths", type=_int_list, default=None, help="e.g. 8,16,64,256")
     nb.add_argument("--trajectories", type=_int_list, default=[1, 8], help="K values")
-    nb.add_argument("--noise", type=float, default=0.1)
+    nb.add_argument(
+        "--noise",
+        type=float,
+        default=0.1,
+        help="latent noise std of trajectories 1..K-1 (default 0.1)",
+    )
     nb.add_argument("--default-depth", type=int, default=None, help="depth of the K runs")
-    nb.add_argument("--halt-threshold", type=float, default=0.9)
-    nb.add_argument("--seed", type=int, default=2026)
+    nb.add_argument(
+        "--halt-threshold",
+        type=float,
+        default=0.9,
+        help="halt probability that stops a puzzle (default 0.9), in (0, 1)",
+    )
+    nb.add_argument(
+        "--seed",
+        type=int,
+        default=2026,
+        help="seed of the generated sets and the noise (default 2026)",
+    )
     nb.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
     nb.add_argument("--json", default=None, metavar="FILE", help="also write the report")
     nb.set_defaults(func=_cmd_bench_neural)
@@ -1412,11 +1476,16 @@ def build_parser() -> argparse.ArgumentParser:
         "backtracking solver's guesses, written to an .npz that `neurosym train --data "
         "'{\"pool_path\": FILE}'` draws from. Seeded: puzzle i comes from (seed, start+i).",
     )
-    g.add_argument("--n", type=int, default=1000)
-    g.add_argument("--seed", type=int, default=1)
-    g.add_argument("--start", type=int, default=0)
+    g.add_argument("--n", type=int, default=1000, help="puzzles to generate (default 1000)")
+    g.add_argument("--seed", type=int, default=1, help="seed of the pool (default 1)")
+    g.add_argument(
+        "--start",
+        type=int,
+        default=0,
+        help="index of the first puzzle, to extend a pool (default 0)",
+    )
     g.add_argument("--box", type=_box_arg, default=(3, 3), help="ROWSxCOLS (default 3x3)")
-    g.add_argument("--workers", type=int, default=1)
+    g.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     g.add_argument("--out", required=True, help="the .npz file to write")
     g.set_defaults(func=_cmd_datagen)
     return parser

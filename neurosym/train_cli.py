@@ -161,10 +161,19 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
         default=None,
         help='JSON overrides of the preset\'s data config, e.g. \'{"pool_path": "hard.npz"}\'',
     )
-    p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--optimizer", choices=["adamw", "adamatan2"], default=None)
+    p.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="examples per step (default: the preset's)"
+    )
+    p.add_argument(
+        "--lr", type=float, default=None, help="peak learning rate (default: the preset's)"
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=["adamw", "adamatan2"],
+        default=None,
+        help="optimiser (default: the preset's)",
+    )
     p.add_argument(
         "--lr-min-ratio",
         type=float,
@@ -173,9 +182,21 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
     )
     p.add_argument("--decay-start", type=int, default=None, help="last step at the full lr")
     p.add_argument("--decay-steps", type=int, default=None, help="length of the cosine decay")
-    p.add_argument("--eval-every", type=int, default=None)
-    p.add_argument("--eval-size", type=int, default=None)
-    p.add_argument("--checkpoint-every", type=int, default=None)
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        help="evaluate every N steps (default: the preset's)",
+    )
+    p.add_argument(
+        "--eval-size", type=int, default=None, help="puzzles per evaluation (default: the preset's)"
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=None,
+        help="checkpoint every N steps (default: the preset's)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 1)")
     p.add_argument(
         "--ema-warmup",
@@ -183,8 +204,18 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
         default=None,
         help="EMA decay min(0.999, (1+t)/(10+t)): early evaluations track the weights",
     )
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="auto (default: CUDA when available, bf16 autocast), cpu or cuda",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the data, initialisation and exploration (default 0)",
+    )
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     p.add_argument(
         "--max-minutes",
@@ -219,5 +250,5 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
         help="halt probability that stops a puzzle (default 0.5, the reference's; "
         "solve/compare use 0.9)",
     )
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     e.set_defaults(func=eval_handler)

@@ -52,3 +52,20 @@ def test_halting_refuses_a_bad_depth_before_work(tmp_path: Path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 1 and err.startswith("error: ") and "\n" not in err
     assert not (tmp_path / "h").exists()
+
+
+def test_every_option_of_every_command_has_help_text():
+    import argparse
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, [*path, name])
+            elif action.dest != "help" and not action.help:
+                missing.append(" ".join([*path, *(action.option_strings or [action.dest])]))
+
+    walk(build_parser(), ["neurosym"])
+    assert missing == []
