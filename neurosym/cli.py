@@ -96,9 +96,14 @@ def _format_time(seconds: float) -> str:
 
 def format_result(result: object) -> str:
     """Human-readable text for a :class:`neurosym.SolveResult`: the answer drawn, then stats."""
+    from tasks.arc import ArcTask
     from tasks.sudoku import SudokuTask
 
     task = result.task  # type: ignore[attr-defined]
+    if isinstance(task, ArcTask):
+        from neurosym.demo import describe_arc
+
+        return describe_arc(result)  # type: ignore[arg-type]
     if isinstance(task, SudokuTask):
         drawing = task.to_text(result.answer)  # type: ignore[attr-defined]
         what = (
