@@ -30,8 +30,11 @@ _MAZE_UNIQUE_MAX_CELLS = 300_000
 
 
 class Attempt(BaseModel):
-    """How one ARC attempt was made: the stage that produced it and, for the symbolic search,
-    the program (``str`` of it, e.g. ``"flip_h | crop_bbox(colour=3)"``)."""
+    """How one ARC attempt was made: the stage that produced it (``"symbolic"``: a program
+    search; ``"neural"``: the network; ``"both"``: a program and the network gave the same grid;
+    ``"mixed"``: in ``SolveResult.attempts`` only, test inputs whose ``k``-th attempts came from
+    different sources) and, for a program, the program (``str`` of it, e.g.
+    ``"flip_h | crop_bbox(colour=3)"``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -69,6 +72,9 @@ class SolveResult(BaseModel):
         the answer overrides; ``verified`` then means the answer is a valid grid agreeing with
         every other given.
     attempts : ARC: how attempt ``k`` of every test input (``answer[i][k]``) was made.
+    test_attempts : ARC: per test input ``i``, how each of its attempts was made
+        (``test_attempts[i][k]`` for ``answer[i][k]``); neural and hybrid rank each test input
+        on its own, so on a task with several test inputs their sources can differ.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -88,6 +94,7 @@ class SolveResult(BaseModel):
     stage_times: dict[str, float] = {}
     overridden_givens: tuple[tuple[int, int, int, int], ...] = ()
     attempts: tuple[Attempt, ...] = ()
+    test_attempts: tuple[tuple[Attempt, ...], ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """The result as plain JSON-ready data, without the task."""
@@ -267,12 +274,17 @@ def solve(
     method : ``"symbolic"`` (exact solvers), ``"neural"`` (the TRM alone; its answer is
         verified, and a wrong one comes back with ``verified=False``) or ``"hybrid"`` (the TRM
         proposes; a wrong proposal is repaired by changing the fewest cells, else a full search
-        runs; ``stage`` says which produced the answer).
+        runs; ``stage`` says which produced the answer). ARC (with ``model=``, see
+        :mod:`neurosym.arc_hybrid`): ``"neural"`` fits the task's puzzle embedding on its
+        demonstrations and votes over augmented views (up to two attempts per test input,
+        stage ``"neural"``); ``"hybrid"`` puts grids of programs that reproduce every
+        demonstration first and fills the two attempts with the network's (``attempts`` and
+        ``test_attempts`` say ``"symbolic"``, ``"neural"`` or ``"both"`` per attempt).
     backend : Sudoku: ``"sat"`` (default, fastest), ``"cpsat"``, ``"constraint"``,
         ``"backtrack"`` (instrumented search-effort counters). Maze: ``"bfs"`` (default) or
-        ``"networkx"``. ARC: ``"search"`` (the only one, symbolic only: a program search that
-        returns within ``time_limit_s`` plus a little; ``effort`` has ``programs_tried`` and
-        ``depth_reached``).
+        ``"networkx"``. ARC: ``"search"`` (the only one: a program search that returns within
+        ``time_limit_s`` plus a little; ``effort`` has ``programs_tried`` and
+        ``depth_reached``; the hybrid's search gets at most half the limit).
     time_limit_s : time limit in seconds for the search and (symbolic Sudoku) the uniqueness
         check together: the check gets what the search left, and when it cannot finish in
         that, the answer still comes back with ``unique=None`` and
@@ -282,26 +294,33 @@ def solve(
         ``"neural"`` returns the answer of its last step (verified or not, with
         ``effort['trm_timed_out'] = 1``); ``"hybrid"`` gives its network at most half the
         limit and verifies, repairs or searches in the rest (see :mod:`neurosym.hybrid`).
+        ARC: the embedding fit (at most :data:`neurosym.arc_hybrid.ARC_FIT_STEPS` steps) stops
+        at 80% of the network's time, the vote over views takes the rest; the hybrid's program
+        search runs first with at most half the limit.
     seed, workers : passed to backends that use them (CP-SAT); ``seed`` also seeds the
-        trajectories' noise.
+        trajectories' noise (ARC: the views and the embedding fit).
     box : ``(box_rows, box_cols)`` when a Sudoku's box can't be inferred from its size.
     check_unique : also establish whether the answer is the only one (``unique``); costs about
         one more search (symbolic only).
     model : for ``method="neural"`` / ``"hybrid"``: a checkpoint path or a loaded model
         (:func:`trm.inference.load_model`); None picks a shipped default covering the task.
+        ARC: a checkpoint of :func:`trm.arc.save_arc_model` or what
+        :func:`trm.arc.load_arc_model` returns; no ARC model ships, so None is refused.
     givens : Sudoku: ``"hard"`` (default; contradictory givens raise ``UnsolvableError``) or
         ``"soft"`` (some givens may be wrong: the answer overrides the fewest, listed in
         ``overridden_givens``; the hybrid weighs each by the network's confidence in it).
     max_steps : neural / hybrid: the cap on the TRM's supervision steps, 1 to
         ``trm.inference.MAX_TEST_STEPS`` (far past the trained depth; halting still stops a
-        confident answer earlier). None: :func:`neurosym.neural.default_max_steps`.
+        confident answer earlier). None: :func:`neurosym.neural.default_max_steps`. ARC: the
+        supervision steps every view runs (None: the model's N_sup).
     trajectories : neural / hybrid: run the network K times on the task in one batch
         (trajectory 0 without noise, the others with latent noise ``noise``, default 0.1).
     select : how one of the K answers is chosen: ``"halt"`` (highest halt probability),
         ``"first"`` (first to halt), ``"vote"`` (most frequent) or ``"verify"`` (the first that
         verifies, else ``"halt"``). Default ``"halt"`` for neural; the hybrid's default is
         ``"verify"`` (a verified trajectory is kept before any repair). ``effort`` reports
-        ``trm_steps``, ``trajectories``, ``selected_trajectory`` and ``max_steps``.
+        ``trm_steps``, ``trajectories``, ``selected_trajectory`` and ``max_steps``. Not for
+        ARC, whose network votes over augmented views instead (``ConfigError``).
 
     Returns
     -------
@@ -314,7 +333,8 @@ def solve(
     SolverTimeoutError : the time limit passed without an answer (neural: before the
         network's first supervision step; hybrid: before any stage gave a verified answer).
     UnsupportedTaskError : a method or backend that does not exist for this task, or no TRM
-        model covering it (``method="neural"``).
+        model covering it (``method="neural"``; ARC: ``model=None``, or a grid larger than
+        the model's canvas).
     ConfigError : a bad method, depth or trajectory option, or one given to ``"symbolic"``.
     CheckpointError : a ``model`` checkpoint that is missing or invalid.
 
@@ -339,7 +359,16 @@ def solve(
             f"givens='soft' applies to Sudoku only (a {task.kind} task has no givens)"
         )
     if isinstance(task, ArcTask):
-        return _solve_arc(task, method, backend, time_limit_s)
+        return _solve_arc(
+            task,
+            method,
+            backend,
+            time_limit_s,
+            model=model,
+            seed=seed,
+            max_steps=knobs.get("max_steps"),
+            sampled=(trajectories, noise, select) != (1, None, None),
+        )
     if method == "hybrid":
         return _solve_hybrid(task, model, backend, time_limit_s, seed, workers, givens, knobs)
     if method == "neural":
@@ -442,14 +471,43 @@ def _solve_maze(
     return _finish(task, out.answer, "symbolic", out.backend, elapsed, effort, unique)
 
 
-def _solve_arc(task: ArcTask, method: str, backend: str | None, time_limit_s: float) -> SolveResult:
-    if method != "symbolic":
-        raise UnsupportedTaskError(
-            f"method={method!r} does not cover ARC tasks yet (no ARC network is trained); "
-            "use method='symbolic'"
-        )
+def _solve_arc(
+    task: ArcTask,
+    method: str,
+    backend: str | None,
+    time_limit_s: float,
+    *,
+    model: Any,
+    seed: int,
+    max_steps: int | None,
+    sampled: bool,
+) -> SolveResult:
     if backend not in (None, "search"):
         raise UnsupportedTaskError(f"unknown ARC backend {backend!r}; the ARC backend is 'search'")
+    if method != "symbolic":
+        from neurosym.arc_hybrid import NO_ARC_MODEL, solve_arc_hybrid, solve_arc_neural
+
+        if model is None:
+            raise UnsupportedTaskError(f"method={method!r} on an ARC task: {NO_ARC_MODEL}")
+        if sampled:
+            raise ConfigError(
+                "trajectories, noise and select apply to Sudoku and mazes; on ARC the network "
+                "votes over augmented views of the task instead"
+            )
+        run = solve_arc_neural if method == "neural" else solve_arc_hybrid
+        out = run(task, model, time_limit_s=time_limit_s, max_steps=max_steps, seed=seed)
+        return _finish(
+            task,
+            out.answer,
+            method,
+            out.backend,
+            out.time_s,
+            out.effort,
+            None,
+            stage_times=out.stage_times,
+            attempts=out.attempts,
+            test_attempts=out.test_attempts,
+        )
     arc = importlib.import_module("solvers.arc")  # import scipy before the clock starts
     start = time.perf_counter()
     out = arc.solve(task, time_limit_s=time_limit_s)
@@ -464,6 +522,7 @@ def _solve_arc(task: ArcTask, method: str, backend: str | None, time_limit_s: fl
         dict(out.effort),
         None,
         attempts=attempts,
+        test_attempts=tuple(attempts[: len(a)] for a in out.answer),
     )
 
 
@@ -618,6 +677,7 @@ def _finish(
     stage_times: dict[str, float] | None = None,
     extra_verify_s: float = 0.0,
     attempts: tuple[Attempt, ...] = (),
+    test_attempts: tuple[tuple[Attempt, ...], ...] = (),
     verdict: Verification | None = None,
 ) -> SolveResult:
     """The result, its ``verified`` from ``verdict`` (``verify``'s on this very answer, from
@@ -642,6 +702,7 @@ def _finish(
         stage_times=stage_times or {},
         overridden_givens=tuple(overridden),
         attempts=attempts,
+        test_attempts=test_attempts,
     )
 
 

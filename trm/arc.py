@@ -274,6 +274,7 @@ def fit_task_embedding(
     translate_prob: float = 0.75,
     init: Literal["mean", "zeros"] = "mean",
     seed: int = 0,
+    deadline: float | None = None,
 ) -> FittedTask:
     """Fit fresh puzzle embeddings for an unseen ``task`` on its demonstration pairs.
 
@@ -283,8 +284,10 @@ def fit_task_embedding(
     ``weight_decay``) under the same deep supervision as training, for ``steps`` steps; the
     network's weights are frozen constants and the model is not modified. ``init="mean"``
     starts every row at the mean of the model's trained rows (the reference's choice for
-    puzzles a checkpoint lacks), ``"zeros"`` as training starts. Pass the result's ``puzzles``
-    and ``table`` to :func:`predict_arc`, or use :func:`predict_unseen`.
+    puzzles a checkpoint lacks), ``"zeros"`` as training starts. ``deadline`` (a
+    :func:`time.perf_counter` instant) stops the fit after the first step that ends past it
+    (``len(history) < steps`` then; at least one step always runs). Pass the result's
+    ``puzzles`` and ``table`` to :func:`predict_arc`, or use :func:`predict_unseen`.
 
     Raises
     ------
@@ -334,6 +337,7 @@ def fit_task_embedding(
         update=lambda ids, _step: sign_sgd.step(rows=ids),
         zero_grad=lambda: sign_sgd.zero_grad(set_to_none=True),
         table=table,
+        deadline=deadline,
     )
     return FittedTask(puzzles=puzzles, table=table.detach(), history=history)
 
