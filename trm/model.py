@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -440,7 +441,8 @@ class TRM(nn.Module):
         latent_noise: float | Tensor = 0.0,
         generator: torch.Generator | None = None,
     ) -> tuple[Carry, Tensor, Tensor]:
-        """One supervision step: T latent recursions, the last one with gradients.
+        """One supervision step: T latent recursions, the last one with gradients (see
+        ``config.gradient`` for the other choices).
 
         Parameters
         ----------
@@ -478,13 +480,24 @@ class TRM(nn.Module):
         x = self.embed(inputs, puzzle_ids)
         layout = self._layout(geometry, x.device)
         y, z = carry.y, carry.z
+        gradient = self.config.gradient or "recursion"
         # T-1 improvement cycles without a graph: they move (y, z) toward a better answer for
-        # free, and backprop covers only the final cycle's n + 1 network applications.
-        with torch.no_grad():
+        # free, and backprop covers only the final cycle's n + 1 network applications
+        # (gradient="all_cycles" keeps the graph of every cycle instead).
+        with torch.no_grad() if gradient != "all_cycles" else contextlib.nullcontext():
             for _ in range(self.config.n_improve_steps - 1):
                 y, z = self.latent_recursion(x, y, z, layout)
                 z = self._perturb(z, latent_noise, generator)
-        y, z = self.latent_recursion(x, y, z, layout)
+        if gradient == "one_step":
+            # HRM's 1-step approximation: all but the final z update and the y update are
+            # constants to backprop.
+            with torch.no_grad():
+                for _ in range(self.config.n_latent_steps - 1):
+                    z = self.net(z, y + x, layout)
+            z = self.net(z, y + x, layout)
+            y = self.net(y, z, layout)
+        else:
+            y, z = self.latent_recursion(x, y, z, layout)
         z = self._perturb(z, latent_noise, generator)
         logits, halt_logits = self.readout(y)
         return Carry(y=y.detach(), z=z.detach()), logits, halt_logits
