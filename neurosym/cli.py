@@ -956,11 +956,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 #: ``compare`` options that only the TRM comparisons of Sudoku and mazes use: (flag, default).
+#: ``--model`` is shared: for ``--kind arc`` it names an ARC checkpoint for neural and hybrid.
 _NOT_FOR_ARC = (
     ("--size", "size", "9x9"),
     ("--n", "n", 100),
     ("--givens", "givens", None),
-    ("--model", "model", None),
     ("--seed", "seed", 0),
     ("--no-guided", "no_guided", False),
     ("--depths", "depths", None),
@@ -978,7 +978,9 @@ def _cmd_compare_arc(args: argparse.Namespace) -> int:
 
     given = [flag for flag, name, default in _NOT_FOR_ARC if getattr(args, name) != default]
     if given:
-        raise ConfigError(f"{', '.join(given)} not used by --kind arc (no ARC network runs)")
+        raise ConfigError(
+            f"{', '.join(given)} not used by --kind arc (its network takes --model only)"
+        )
     # compare_arc() checks the rest before loading any task, but names no flags.
     check_output_dir(args.out, "--out")
     for flag, value, minimum in (("--limit", args.limit, 1), ("--offset", args.offset, 0)):
@@ -992,6 +994,7 @@ def _cmd_compare_arc(args: argparse.Namespace) -> int:
         offset=args.offset or 0,
         out_dir=args.out,
         progress=_Bar(),
+        model=args.model,
     )
     print(format_arc_compare(report))
     return 0
@@ -1203,7 +1206,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind",
         default="sudoku",
         choices=["sudoku", "maze", "arc"],
-        help="puzzle kind: sudoku (default), maze, or arc (symbolic program search)",
+        help="puzzle kind: sudoku (default), maze, or arc (program search; neural and hybrid "
+        "with --model)",
     )
     p.add_argument("--size", default="9x9", help="grid size, e.g. 6x6, 9x9, 9x9 maze")
     p.add_argument("--n", type=int, default=100, help="number of puzzles (default 100)")
@@ -1218,15 +1222,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--methods",
         default=None,
-        help="comma-separated (default neural,symbolic,hybrid; for --kind arc symbolic, the "
-        "only method with an ARC solver: no ARC network ships)",
+        help="comma-separated (default neural,symbolic,hybrid; for --kind arc symbolic, and "
+        "symbolic,neural,hybrid with --model: no ARC network ships)",
     )
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds per puzzle or task")
     p.add_argument("--limit", type=int, default=None, help="--kind arc: at most N tasks")
     p.add_argument(
         "--offset", type=int, default=None, help="--kind arc: skip the first K tasks (by id)"
     )
-    p.add_argument("--model", default=None, help="TRM checkpoint (default: shipped model)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="TRM checkpoint (default: shipped model); for --kind arc an ARC checkpoint "
+        "(trm.arc.save_arc_model), needed by neural and hybrid",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated puzzles (default 0)")
     p.add_argument("--no-guided", action="store_true", help="skip the guided-search runs")
     p.add_argument(

