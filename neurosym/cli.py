@@ -1509,7 +1509,7 @@ def _register_elsewhere(sub: Any, bench: Any) -> None:
     """Subcommands whose options live beside their code (each module's ``register``); the
     modules import only light dependencies at the top, so ``neurosym --help`` stays fast."""
     from neurosym.benchmarks import reliability, throughput
-    from neurosym.study import compression, compute, halting, perturb
+    from neurosym.study import ablate, compression, compute, halting, perturb, report
 
     reliability.register(bench)
     throughput.register(bench)
@@ -1517,6 +1517,8 @@ def _register_elsewhere(sub: Any, bench: Any) -> None:
     halting.register(sub)
     perturb.register(sub)
     compute.register(sub)
+    ablate.register(sub)
+    report.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

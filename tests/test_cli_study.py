@@ -22,6 +22,8 @@ from neurosym.cli import build_parser, main
         (["bench", "throughput"], "neurosym.benchmarks.throughput"),
         (["perturb"], "neurosym.study.perturb"),
         (["compute"], "neurosym.study.compute"),
+        (["ablate"], "neurosym.study.ablate"),
+        (["report", "out"], "neurosym.study.report"),
     ],
 )
 def test_registered_commands_dispatch_to_their_modules(argv, func_module):
