@@ -24,6 +24,10 @@ MAX_MAZE_SIDE = 4096
 
 _ASCII_WALLS = frozenset("#@")
 _ASCII_FREE = frozenset(". o")
+#: ASCII maze characters to cells; S and G are free cells (their positions are read apart).
+_TO_CELL = str.maketrans(
+    {**dict.fromkeys(_ASCII_WALLS, WALL), **dict.fromkeys(_ASCII_FREE | {"S", "G"}, FREE)}
+)
 _MOVINGAI_FREE = frozenset(".GS")  # Moving AI: '.', 'G' ground and 'S' swamp are passable
 _MOVINGAI_WALLS = frozenset("@OTW")
 
@@ -199,24 +203,25 @@ class MazeTask(BaseModel):
                         f"maze row {r} has {len(line)} cells, expected {width} (the widest row); "
                         "every row must be equally wide"
                     )
+        # Row by row with str.translate / str.find (C loops): a character at a time in Python
+        # took 0.16 s of a 0.2 s time limit on a 1000x1000 maze.
         rows, starts, goals = [], [], []
         for r, line in enumerate(lines):
-            out = []
-            for c, ch in enumerate(line.ljust(width)):
-                if ch in _ASCII_WALLS:
-                    out.append(WALL)
-                    continue
-                if ch == "S":
-                    starts.append((r, c))
-                elif ch == "G":
-                    goals.append((r, c))
-                elif ch not in _ASCII_FREE:
-                    raise InvalidTaskError(
-                        f"unexpected character {ch!r} at row {r}, column {c}; "
-                        "mazes use '#' wall, '.'/' ' free, 'S' start, 'G' goal, 'o' path"
-                    )
-                out.append(FREE)
-            rows.append("".join(out))
+            padded = line.ljust(width)
+            row = padded.translate(_TO_CELL)
+            unknown = set(row) - {WALL, FREE}
+            if unknown:
+                c = min(row.index(ch) for ch in unknown)
+                raise InvalidTaskError(
+                    f"unexpected character {padded[c]!r} at row {r}, column {c}; "
+                    "mazes use '#' wall, '.'/' ' free, 'S' start, 'G' goal, 'o' path"
+                )
+            for mark, found in (("S", starts), ("G", goals)):
+                c = padded.find(mark)
+                while c != -1:
+                    found.append((r, c))
+                    c = padded.find(mark, c + 1)
+            rows.append(row)
         if len(starts) != 1:
             raise InvalidTaskError(f"a maze needs exactly one 'S' start cell, found {len(starts)}")
         if not goals:
