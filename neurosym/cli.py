@@ -86,6 +86,17 @@ def _format_effort(effort: dict[str, float]) -> str:
     return ", ".join(parts) or "-"
 
 
+def _readable_curve(curve: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+    """A long accuracy-after-k-steps curve cut to one line: k = 1..8, then powers of two and the
+    last k (the full curve is in summary.json).
+
+    >>> [k for k, _ in _readable_curve([(k, 0.5) for k in range(1, 65)])]
+    [1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64]
+    """
+    last = curve[-1][0] if curve else 0
+    return [(k, a) for k, a in curve if k <= 8 or k & (k - 1) == 0 or k == last]
+
+
 def _format_time(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.0f} us"
@@ -834,7 +845,7 @@ def format_compare(report: Any) -> str:
         out += [
             "",
             "TRM accuracy after k supervision steps: "
-            + ", ".join(f"k={k}: {a:.1%}" for k, a in curve),
+            + ", ".join(f"k={k}: {a:.1%}" for k, a in _readable_curve(curve)),
         ]
     by_depth = search.get("accuracy_vs_depth")
     if by_depth:

@@ -35,6 +35,7 @@ MODULES = [
     "neurosym",
     "neurosym.api",
     "neurosym.outputs",
+    "neurosym.cli",
     "neurosym.study.analysis",
     "neurosym.study.plots",
     "neurosym.hybrid",
