@@ -364,10 +364,9 @@ def register(bench_subparsers: Any) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the subcommand alone (``python -m neurosym.benchmarks.throughput``)."""
-    parser = argparse.ArgumentParser(prog="neurosym bench")
-    register(parser.add_subparsers(dest="bench", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    from neurosym.benchmarks import run_alone
+
+    return run_alone(register, argv)
 
 
 if __name__ == "__main__":
