@@ -574,6 +574,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "lr_min_ratio",
         "decay_start",
         "decay_steps",
+        "init_from",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -218,6 +218,13 @@ def add_train_commands(sub: Any, train_handler: Any, eval_handler: Any) -> None:
     )
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     p.add_argument(
+        "--init-from",
+        default=None,
+        metavar="CHECKPOINT",
+        help="fine-tune: start from this checkpoint's EMA weights (same model config; fresh "
+        "optimiser and step count), e.g. neurosym/models/maze_conv",
+    )
+    p.add_argument(
         "--max-minutes",
         type=float,
         default=None,

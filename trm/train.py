@@ -38,7 +38,7 @@ from pydantic import model_validator as _model_validator
 from torch import Tensor
 
 from tasks.errors import CheckpointError, ConfigError, describe_validation_error
-from trm.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
+from trm.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, strip_prefix
 from trm.config import TRMConfig, preset
 from trm.data import DataConfig, EvalSet, SudokuData, TaskStream, make_eval_set
 from trm.distributed import (
@@ -147,6 +147,13 @@ class TrainConfig(BaseModel):
         ),
     )
     seed: int = Field(0, ge=0, description="Seeds the model init and the data/halting stream.")
+    init_from: str | None = Field(
+        None,
+        description="Warm start: a checkpoint (run directory or file) whose EMA weights (raw "
+        "ones when it has no EMA) replace the seeded initialisation; its model config must "
+        "equal this run's. The optimiser, EMA and step start fresh (fine-tuning on new data). "
+        "A resumed run restores its own weights and does not read this file again.",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda if present.")
     threads: int | None = Field(
         None, ge=1, description="torch CPU threads; None: 1 on the CPU, unchanged on CUDA."
@@ -378,12 +385,39 @@ def _refill(
     return n
 
 
-def _build_model(cfg: TrainConfig, device: torch.device) -> TRM:
+def _build_model(cfg: TrainConfig, device: torch.device, *, warm_start: bool = True) -> TRM:
     # Seed the init without touching the caller's global torch RNG.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         model = TRM(cfg.trm_config())
+    if warm_start and cfg.init_from is not None:
+        _load_initial_weights(model, cfg.init_from, cfg.data.kind)
     return model.to(device)
+
+
+def _load_initial_weights(model: TRM, path: str, kind: str) -> None:
+    """Copy a checkpoint's EMA (else raw) weights into ``model``, whose config must match."""
+    tensors, meta = load_checkpoint(path, expected_kind=kind)
+    try:
+        saved = TRMConfig.model_validate(meta.get("config"))
+    except ConfigError as exc:
+        raise CheckpointError(f"init_from {path!r}: its model config is invalid: {exc}") from exc
+    ours, theirs = model.config.model_dump(mode="json"), saved.model_dump(mode="json")
+    differ = sorted(k for k in ours if ours[k] != theirs.get(k))
+    if differ:
+        raise ConfigError(
+            f"init_from {path!r}: the checkpoint's model differs from this run's in "
+            f"{', '.join(differ)} ("
+            + "; ".join(f"{k}: {theirs.get(k)!r} vs {ours[k]!r}" for k in differ)
+            + ")"
+        )
+    state = strip_prefix(tensors, "ema") or strip_prefix(tensors, "model")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"init_from {path!r}: the weights do not fit the model: {exc}"
+        ) from exc
 
 
 # ---------------------------------------------------------------------------- train
@@ -537,7 +571,8 @@ def _train(
     rank, world, main = dist_ctx.rank, dist_ctx.world_size, dist_ctx.is_main
     if not main:
         callbacks = []  # progress, metrics and checkpoints are rank 0's
-    model = _build_model(cfg, device)  # same seed, so every rank starts from the same weights
+    # same seed, so every rank starts from the same weights; a resume restores its own below
+    model = _build_model(cfg, device, warm_start=not resume)
     n_sup = model.config.max_supervision_steps
     explore_p = model.config.halt_exploration_prob
     hrm = isinstance(model, HRM)  # Q-learned halting: two Q logits and a continue loss

@@ -287,6 +287,38 @@ def test_resume_may_add_an_lr_decay_that_starts_at_the_checkpoint(tmp_path):
         tiny_config(lr_min_ratio=2.0)
 
 
+def test_init_from_starts_from_the_checkpoints_ema_weights_and_resumes_without_it(tmp_path):
+    first = train(tiny_config(steps=3, eval_size=0), tmp_path / "first")
+    source, _ = _all_tensors(first.checkpoint)
+    ema = {k[len("ema."):]: v for k, v in source.items() if k.startswith("ema.")}
+    assert ema
+    # One step at lr 0 (no weight decay): the weights after it are exactly the checkpoint's
+    # EMA weights, not the seeded initialisation.
+    cfg = tiny_config(steps=1, eval_size=0, lr=0.0, init_from=str(tmp_path / "first"))
+    warm = train(cfg, tmp_path / "warm")
+    after, meta = _all_tensors(warm.checkpoint)
+    for name, value in ema.items():
+        assert torch.equal(after["model." + name], value), name
+    assert meta["train_config"]["init_from"] == str(tmp_path / "first")
+    cold = train(tiny_config(steps=1, eval_size=0, lr=0.0), tmp_path / "cold")
+    cold_t, _ = _all_tensors(cold.checkpoint)
+    assert any(not torch.equal(cold_t["model." + n], v) for n, v in ema.items())
+    # A resume restores its own weights: the source may be gone by then.
+    (tmp_path / "first" / "checkpoint.json").unlink()
+    resumed = train(cfg.model_copy(update={"steps": 2}), tmp_path / "warm", resume=True)
+    assert resumed.step == 2
+
+
+def test_init_from_refuses_another_model_or_a_missing_file(tmp_path):
+    train(tiny_config(steps=1, eval_size=0), tmp_path / "src")
+    other = tiny_config(steps=1, eval_size=0, init_from=str(tmp_path / "src"))
+    other = other.model_copy(update={"model": {**SUDOKU4, "hidden_size": 16}})
+    with pytest.raises(ConfigError, match="hidden_size"):
+        train(other, tmp_path / "dst")
+    with pytest.raises(CheckpointError):
+        train(tiny_config(steps=1, init_from=str(tmp_path / "nothing")), tmp_path / "dst2")
+
+
 def test_a_time_limit_stops_early_checkpoints_and_resumes_exactly(tmp_path):
     cfg = tiny_config(steps=8, eval_size=0)
     # A limit that every step exceeds: one step, then the final checkpoint as at the end.
