@@ -27,6 +27,8 @@ __all__ = ["METHODS", "Attempt", "SolveResult", "count_solutions", "load_task", 
 METHODS = ("symbolic", "neural", "hybrid")
 #: Mazes with more free cells than this skip the shortest-path count behind ``unique``.
 _MAZE_UNIQUE_MAX_CELLS = 300_000
+#: Time a maze's verification is expected to take, as a multiple of its search's.
+_MAZE_VERIFY_COST = 2.0
 
 
 class Attempt(BaseModel):
@@ -462,12 +464,25 @@ def _solve_maze(
     start = time.perf_counter()
     out = solvers.solve_maze(task, backend=backend, time_limit_s=time_limit_s)
     elapsed = time.perf_counter() - start
+    # Verifying the path (an independent BFS plus a check of every step) costs 1.5-2.6x the
+    # search on 301x301 and 1001x1001 mazes; the uniqueness check (two BFS) about as much as
+    # the search. Both count against the limit, so the answer is only returned when they fit.
+    left = time_limit_s - elapsed
+    if left < _MAZE_VERIFY_COST * elapsed:
+        raise SolverTimeoutError(
+            f"maze search took {elapsed:.3f} s of the {time_limit_s:g} s limit; verifying its "
+            f"path takes about {_MAZE_VERIFY_COST:g}x that again, past the limit (raise "
+            f"time_limit_s)"
+        )
     effort = dict(out.effort)
     unique = out.unique
     if check_unique and unique is None and task.height * task.width <= _MAZE_UNIQUE_MAX_CELLS:
-        t0 = time.perf_counter()
-        unique = solvers.count_maze_shortest_paths(task, limit=2) == 1
-        effort["unique_check_s"] = time.perf_counter() - t0
+        if left >= (_MAZE_VERIFY_COST + 1) * elapsed:
+            t0 = time.perf_counter()
+            unique = solvers.count_maze_shortest_paths(task, limit=2) == 1
+            effort["unique_check_s"] = time.perf_counter() - t0
+        else:
+            effort["unique_check_skipped"] = 1.0  # no time left for it: unique stays None
     return _finish(task, out.answer, "symbolic", out.backend, elapsed, effort, unique)
 
 

@@ -351,6 +351,12 @@ class GridGraph:
         to_goal = dijkstra(self._csr, indices=targets, unweighted=True, min_only=True)
         # A node lies on a shortest path exactly when start->node->nearest goal adds up to d.
         on_path = np.flatnonzero(from_start + to_goal == d)
+        if limit is not None and limit <= 2:
+            # Every node on some shortest path lies on one; a path takes one node per BFS
+            # layer. So the path is unique exactly when each layer 0..d holds one such node
+            # (two goals at distance d are two nodes of layer d): no counting needed.
+            per_layer = np.bincount(from_start[on_path].astype(np.int64), minlength=int(d) + 1)
+            return 1 if limit == 1 or bool((per_layer == 1).all()) else 2
         on_path = on_path[np.argsort(from_start[on_path], kind="stable")]
         depth = from_start.tolist()
         steps = (-self._stride, -1, 1, self._stride)

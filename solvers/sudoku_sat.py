@@ -6,6 +6,7 @@ assumptions, so a solve costs no encoding work once the shape has been seen.
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 import time
@@ -340,6 +341,8 @@ def _propagate(task: SudokuTask, deadline: float = math.inf) -> list[set[int]] |
             peers[i].update(unit)
     for i in range(n * n):
         peers[i].discard(i)
+    if time.perf_counter() > deadline:
+        raise _Expired
     cand = [set(range(1, n + 1)) for _ in range(n * n)]
     queue = [(r * n + c, v) for r, c, v in task.givens()]
     assigned: set[int] = set()
@@ -365,6 +368,8 @@ def _propagate(task: SudokuTask, deadline: float = math.inf) -> list[set[int]] |
                         queue.append((j, next(iter(cand[j]))))
         # hidden singles: a value with one place left in a unit goes there
         for unit in units:
+            if time.perf_counter() > deadline:  # one pass costs ~50 ms on a blank 25x25
+                raise _Expired
             places: dict[int, list[int]] = {}
             for i in unit:
                 for v in cand[i]:
@@ -376,6 +381,24 @@ def _propagate(task: SudokuTask, deadline: float = math.inf) -> list[set[int]] |
                     queue.append((where[0], v))
         if not queue:
             return cand
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a per-puzzle CNF is built.
+
+    The build allocates ~10^5 small acyclic objects (candidate sets, clause lists) per 25x25,
+    enough to trigger full collections; in a process holding torch and a loaded model one such
+    collection took 0.2-0.28 s, which alone broke a 0.05 s time limit. Reference counting still
+    frees everything the build drops; collection resumes (if it was on) when the build ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Expired(Exception):
@@ -397,7 +420,8 @@ def _puzzle_cnf(task: SudokuTask, deadline: float = math.inf) -> _PuzzleCnf | No
     n = task.size
     solver, solver_name = _new_solver()
     try:
-        cnf = _build_puzzle_cnf(task, solver, solver_name, deadline)
+        with _gc_paused():
+            cnf = _build_puzzle_cnf(task, solver, solver_name, deadline)
     except _Expired:
         solver.delete()
         raise _timeout(solver_name, n, "while building its CNF") from None
@@ -459,7 +483,11 @@ def _build_puzzle_cnf(
         cell_vars.setdefault((r, c), []).append(var)
     for lits in cell_vars.values():
         exactly_one(lits)  # each open cell holds one of its candidates
+    if time.perf_counter() > deadline:
+        raise _Expired
     for _name, cells in task.units():
+        if time.perf_counter() > deadline:
+            raise _Expired
         open_cells = [(r, c) for r, c in cells if (r, c) not in fixed]
         done = {fixed[cell] for cell in cells if cell in fixed}
         for v in range(1, n + 1):

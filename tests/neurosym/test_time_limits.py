@@ -192,3 +192,36 @@ def test_large_maze_no_step_fits():
         elapsed, out = _timed(maze, "neural", limit, **knobs)
         assert _within(elapsed, limit)
         assert isinstance(out, SolverTimeoutError)
+
+
+def _slow_maze_search(monkeypatch, seconds: float) -> None:
+    """The real maze search, then a sleep: a search that used ``seconds`` of the limit."""
+    import solvers
+
+    real = solvers.solve_maze
+
+    def slow(task, **kwargs):
+        out = real(task, **kwargs)
+        time.sleep(seconds)
+        return out
+
+    monkeypatch.setattr(solvers, "solve_maze", slow)
+
+
+def test_maze_answer_is_not_returned_when_its_verification_cannot_fit(monkeypatch):
+    task = generate_perfect_maze(21, 21, rng=3)
+    _slow_maze_search(monkeypatch, 0.5)  # half of a 1 s limit: verification (~2x) won't fit
+    elapsed, out = _timed(task, "symbolic", 1.0)
+    assert isinstance(out, SolverTimeoutError) and "verifying" in str(out)
+    assert _within(elapsed, 1.0)
+
+
+def test_maze_uniqueness_check_is_skipped_when_only_verification_fits(monkeypatch):
+    task = generate_perfect_maze(21, 21, rng=3)
+    _slow_maze_search(monkeypatch, 0.3)  # 0.7 s left of 1 s: verification yes, the count no
+    elapsed, out = _timed(task, "symbolic", 1.0)
+    assert out.verified and out.unique is None and out.effort["unique_check_skipped"] == 1.0
+    assert verify(task, out.answer).ok and _within(elapsed, 1.0)
+    monkeypatch.undo()
+    full = solve(task, method="symbolic", time_limit_s=1.0)
+    assert full.unique is True and "unique_check_skipped" not in full.effort

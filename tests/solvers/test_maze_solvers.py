@@ -139,6 +139,18 @@ def test_random_walls_and_goal_areas(height, width, density, n_goals, seed):
     exact = _nx_count(task)
     assert count_shortest_paths(task) == exact
     assert count_shortest_paths(task, limit=2) == min(exact, 2)
+    assert count_shortest_paths(task, limit=1) == min(exact, 1)
+
+
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(3, 31), loops=st.floats(0.0, 0.3))
+def test_uniqueness_shortcut_agrees_with_the_exact_count(seed, size, loops):
+    """limit <= 2 answers from the layer sizes alone; it must match the full count."""
+    task = generate_maze_hard(
+        size=size, min_path_length=0, loop_fraction=loops, open_fraction=loops / 2, rng=seed
+    )
+    exact = count_shortest_paths(task)
+    assert exact >= 1
+    assert count_shortest_paths(task, limit=2) == min(exact, 2)
 
 
 @given(seed=st.integers(0, 2**32 - 1), size=st.integers(2, 25), cut=st.floats(0.0, 0.15))

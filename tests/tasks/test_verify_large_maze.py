@@ -60,3 +60,30 @@ def test_large_open_grid_uses_the_compiled_path_and_verifies():
     detour = [(0, 0), (1, 0), (1, 1), (0, 1)] + [(0, c) for c in range(2, n)]
     detour += [(r, n - 1) for r in range(1, n)]
     assert not verify(task, detour).ok
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 10**6),
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.lists(st.tuples(st.integers(-3, 14), st.integers(-3, 14)), min_size=1, max_size=60),
+)
+def test_numpy_path_checks_flag_the_same_cells_and_moves(seed, h, w, path):
+    # Off-grid cells, walls, jumps and repeats, in any mix: both checks give the same indices.
+    task = _random_task(seed, h, w, 0.3)
+    assert verify_mod._bad_steps_numpy(task, path) == verify_mod._bad_steps_plain(task, path)
+
+
+def test_long_paths_take_the_numpy_checks_and_give_the_same_verdicts():
+    n = 120
+    snake = [(r, c if r % 2 == 0 else n - 1 - c) for r in range(n) for c in range(n)]
+    assert len(snake) >= verify_mod._VECTOR_PATH_CELLS
+    task = MazeTask(rows=("." * n,) * n, start=(0, 0), goal=snake[-1])
+    # A valid walk through every cell: legal moves, but far from shortest.
+    assert [v.rule for v in verify(task, snake).violations] == ["optimal"]
+    jump = snake[:5000] + snake[5002:]
+    assert [v.rule for v in verify(task, jump).violations] == ["adjacency"]
+    huge = [(0, 0), (2**62, 0), *snake[1:]]  # a coordinate far past int32
+    rules = [v.rule for v in verify(task, huge).violations]
+    assert rules.count("bounds") == 1 and rules.count("adjacency") == 2

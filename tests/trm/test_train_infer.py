@@ -290,7 +290,7 @@ def test_resume_may_add_an_lr_decay_that_starts_at_the_checkpoint(tmp_path):
 def test_init_from_starts_from_the_checkpoints_ema_weights_and_resumes_without_it(tmp_path):
     first = train(tiny_config(steps=3, eval_size=0), tmp_path / "first")
     source, _ = _all_tensors(first.checkpoint)
-    ema = {k[len("ema."):]: v for k, v in source.items() if k.startswith("ema.")}
+    ema = {k[len("ema.") :]: v for k, v in source.items() if k.startswith("ema.")}
     assert ema
     # One step at lr 0 (no weight decay): the weights after it are exactly the checkpoint's
     # EMA weights, not the seeded initialisation.
