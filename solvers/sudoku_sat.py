@@ -341,14 +341,12 @@ def _propagate(task: SudokuTask, deadline: float = math.inf) -> list[set[int]] |
             peers[i].update(unit)
     for i in range(n * n):
         peers[i].discard(i)
-    if time.perf_counter() > deadline:
-        raise _Expired
+    _check_deadline(deadline)
     cand = [set(range(1, n + 1)) for _ in range(n * n)]
     queue = [(r * n + c, v) for r, c, v in task.givens()]
     assigned: set[int] = set()
     while True:
-        if time.perf_counter() > deadline:
-            raise _Expired
+        _check_deadline(deadline)
         while queue:
             i, v = queue.pop()
             if i in assigned:
@@ -368,8 +366,7 @@ def _propagate(task: SudokuTask, deadline: float = math.inf) -> list[set[int]] |
                         queue.append((j, next(iter(cand[j]))))
         # hidden singles: a value with one place left in a unit goes there
         for unit in units:
-            if time.perf_counter() > deadline:  # one pass costs ~50 ms on a blank 25x25
-                raise _Expired
+            _check_deadline(deadline)  # one pass costs ~50 ms on a blank 25x25
             places: dict[int, list[int]] = {}
             for i in unit:
                 for v in cand[i]:
@@ -403,6 +400,12 @@ def _gc_paused() -> Iterator[None]:
 
 class _Expired(Exception):
     """The deadline passed while a per-puzzle CNF was being built (internal)."""
+
+
+def _check_deadline(deadline: float) -> None:
+    """Raise ``_Expired`` once ``deadline`` (a ``time.perf_counter()`` value) has passed."""
+    if time.perf_counter() > deadline:
+        raise _Expired
 
 
 def _puzzle_cnf(task: SudokuTask, deadline: float = math.inf) -> _PuzzleCnf | None:
@@ -458,8 +461,8 @@ def _build_puzzle_cnf(
     fixed = {divmod(i, n): next(iter(vs)) for i, vs in enumerate(cand) if len(vs) == 1}
     var_of: dict[tuple[int, int, int], int] = {}
     for i, vs in enumerate(cand):
-        if i % n == 0 and time.perf_counter() > deadline:  # once per row: ~90 ms on a blank 36x36
-            raise _Expired
+        if i % n == 0:  # once per row: numbering a blank 36x36 takes ~90 ms
+            _check_deadline(deadline)
         if len(vs) > 1:
             r, c = divmod(i, n)
             for v in sorted(vs):
@@ -472,26 +475,20 @@ def _build_puzzle_cnf(
         clauses.append(lits)
         clauses.extend([-a, -b] for a, b in combinations(lits, 2))
         if len(clauses) >= _APPEND_CHUNK:
-            if time.perf_counter() > deadline:
-                raise _Expired
+            _check_deadline(deadline)
             solver.append_formula(clauses)
             added += len(clauses)
             clauses.clear()
-            if time.perf_counter() > deadline:
-                raise _Expired
+            _check_deadline(deadline)
 
-    if time.perf_counter() > deadline:
-        raise _Expired
+    _check_deadline(deadline)
     cell_vars: dict[tuple[int, int], list[int]] = {}
     for (r, c, _v), var in var_of.items():
         cell_vars.setdefault((r, c), []).append(var)
     for lits in cell_vars.values():
         exactly_one(lits)  # each open cell holds one of its candidates
-    if time.perf_counter() > deadline:
-        raise _Expired
     for _name, cells in task.units():
-        if time.perf_counter() > deadline:
-            raise _Expired
+        _check_deadline(deadline)
         open_cells = [(r, c) for r, c in cells if (r, c) not in fixed]
         done = {fixed[cell] for cell in cells if cell in fixed}
         for v in range(1, n + 1):
@@ -501,8 +498,7 @@ def _build_puzzle_cnf(
             exactly_one([var_of[r, c, v] for r, c in open_cells if (r, c, v) in var_of])
     solver.append_formula(clauses)
     added += len(clauses)
-    if time.perf_counter() > deadline:
-        raise _Expired
+    _check_deadline(deadline)
     return var_of, fixed, added
 
 

@@ -196,9 +196,7 @@ def _shortest_length_csr(task: MazeTask) -> int | None:
 
     h, w = task.height, task.width
     n = h * w
-    free = (np.frombuffer("".join(task.rows).encode("ascii"), dtype=np.uint8) == ord(".")).reshape(
-        h, w
-    )
+    free = _free_mask(task).reshape(h, w)
     # Moves from each cell in a fixed order (up, left, right, down) give sorted CSR rows.
     edge = np.zeros((h, w, 4), dtype=bool)
     edge[1:, :, 0] = free[1:] & free[:-1]
@@ -300,6 +298,13 @@ def _maze_violations(task: MazeTask, answer: Any) -> list[Violation]:
 _VECTOR_PATH_CELLS = 2_000
 
 
+def _free_mask(task: MazeTask) -> Any:
+    """Row-major boolean numpy array: True on free cells."""
+    import numpy as np
+
+    return np.frombuffer("".join(task.rows).encode("ascii"), dtype=np.uint8) == ord(".")
+
+
 def _bad_steps_plain(task: MazeTask, path: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
     """Indices of path cells off the grid or on a wall, and of moves that are not one step."""
     h, w, rows = task.height, task.width, task.rows
@@ -327,7 +332,7 @@ def _bad_steps_numpy(task: MazeTask, path: list[tuple[int, int]]) -> tuple[list[
         return _bad_steps_plain(task, path)
     rows, cols = cells[:, 0], cells[:, 1]
     inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-    free = np.frombuffer("".join(task.rows).encode("ascii"), dtype=np.uint8) == ord(".")
+    free = _free_mask(task)
     ok = inside.copy()
     ok[inside] = free[rows[inside] * w + cols[inside]]
     moves = np.abs(np.diff(rows)) + np.abs(np.diff(cols))

@@ -38,7 +38,7 @@ from pydantic import model_validator as _model_validator
 from torch import Tensor
 
 from tasks.errors import CheckpointError, ConfigError, describe_validation_error
-from trm.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, strip_prefix
+from trm.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
 from trm.config import TRMConfig, preset
 from trm.data import DataConfig, EvalSet, SudokuData, TaskStream, make_eval_set
 from trm.distributed import (
@@ -52,7 +52,7 @@ from trm.distributed import (
     _wrap_ddp,
 )
 from trm.hrm import HRM
-from trm.inference import evaluate
+from trm.inference import evaluate, load_model
 from trm.losses import (
     exact_match,
     halt_loss,
@@ -397,27 +397,15 @@ def _build_model(cfg: TrainConfig, device: torch.device, *, warm_start: bool = T
 
 def _load_initial_weights(model: TRM, path: str, kind: str) -> None:
     """Copy a checkpoint's EMA (else raw) weights into ``model``, whose config must match."""
-    tensors, meta = load_checkpoint(path, expected_kind=kind)
-    try:
-        saved = TRMConfig.model_validate(meta.get("config"))
-    except ConfigError as exc:
-        raise CheckpointError(f"init_from {path!r}: its model config is invalid: {exc}") from exc
-    ours, theirs = model.config.model_dump(mode="json"), saved.model_dump(mode="json")
+    source = load_model(path, expected_kind=kind)  # CheckpointError when missing or unfit
+    ours, theirs = model.config.model_dump(mode="json"), source.config.model_dump(mode="json")
     differ = sorted(k for k in ours if ours[k] != theirs.get(k))
     if differ:
         raise ConfigError(
             f"init_from {path!r}: the checkpoint's model differs from this run's in "
-            f"{', '.join(differ)} ("
-            + "; ".join(f"{k}: {theirs.get(k)!r} vs {ours[k]!r}" for k in differ)
-            + ")"
+            + "; ".join(f"{k} ({theirs.get(k)!r} vs {ours[k]!r})" for k in differ)
         )
-    state = strip_prefix(tensors, "ema") or strip_prefix(tensors, "model")
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise CheckpointError(
-            f"init_from {path!r}: the weights do not fit the model: {exc}"
-        ) from exc
+    model.load_state_dict(source.model.state_dict(), strict=True)
 
 
 # ---------------------------------------------------------------------------- train
