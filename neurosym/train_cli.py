@@ -1,6 +1,6 @@
 """Presets, argument definitions and the tqdm progress callback of ``neurosym train`` / ``eval``.
 
-The command handlers, which print, live in :mod:`neurosym.cli`.
+The command handlers, which print, live in :mod:`neurosym.commands.train`.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ MODULES = [
     "neurosym",
     "neurosym.api",
     "neurosym.outputs",
-    "neurosym.cli",
+    "neurosym.commands.common",
     "neurosym.study.analysis",
     "neurosym.study.plots",
     "neurosym.hybrid",
