@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from neurosym.neural import torch_threads
 from neurosym.study import perturb as pt
+from neurosym.study import perturb_steps
 from tasks.encodings import MAZE_FREE_ID, MAZE_PATH_ID
 from tasks.errors import ConfigError
 
@@ -100,7 +101,7 @@ def test_the_hook_draws_per_task_noise_and_resets_z(six):
     out = pt.StepRun(np.zeros((10, 3, 36), np.int16), np.zeros((10, 3), bool))
 
     def hook(pert):
-        return pt._hook(loaded, pert, index, out.tokens, None, 11, out, 8)
+        return perturb_steps._hook(loaded, pert, index, out.tokens, None, 11, out, 8)
 
     noisy = hook(pt.Perturbation("noise", step=2, sigma=2.0))
     assert noisy(1, torch.arange(3), carry) is None  # only after step 2
