@@ -34,6 +34,7 @@ MODULES = [
     "solvers.soft",
     "neurosym",
     "neurosym.api",
+    "neurosym.loading",
     "neurosym.outputs",
     "neurosym.commands.common",
     "neurosym.study.analysis",
