@@ -40,6 +40,7 @@ MODULES = [
     "neurosym.study.analysis",
     "neurosym.study.plots",
     "neurosym.hybrid",
+    "neurosym.proposals",
     "neurosym.study.comparison",
     "neurosym.study.robust",
     "neurosym.study.tracing",
