@@ -11,13 +11,14 @@ continues where it stopped. A section whose module is not in this checkout is li
 available.
 
 Settings: see :data:`SECTIONS`; the page prints every section's command. ``--quick`` (small
-sets, few depths, 15-25 CPU seconds of training per mixer / ablation run) took 726 s on this
-2-core VM while other jobs kept its load near 5; it is a smoke test of every tool, not a
-result (its trained mixers and ablation runs score 0%). Full mode: the tools' own sizes where
-they fit, fewer tasks where they would not (perturb 64 Sudoku / 32 mazes, throughput 32 tasks,
-compare 100 puzzles, mixers 6 CPU minutes each, the whole ablation grid with one seed and 1
-CPU minute per run); about 1.5-2 hours on 2 cores, an estimate scaled from the quick run's
-section times, not a measured run.
+sets, few depths, 15-25 CPU seconds of training per mixer, 200 optimiser steps of the base per
+ablation run) is a smoke test of every tool, not a result. Full mode: the tools' own sizes
+where they fit, fewer tasks where they would not (perturb 64 Sudoku / 32 mazes, throughput 32
+tasks, compare 100 puzzles, mixers 6 CPU minutes each, the whole ablation grid with one seed
+and 12,000 forward passes, 1,000 base steps, per run); about 1.5-2 hours on 2 cores, an
+estimate scaled from the quick run's section times, not a measured run. The ablation runs
+have a forward-pass budget, so they repeat exactly; the mixer comparison is at equal CPU time
+by design, so its step counts depend on the machine's load.
 """
 
 from __future__ import annotations
@@ -207,8 +208,10 @@ SECTIONS: tuple[Section, ...] = (
         about="The ablation study of neurosym.study.ablate; its tables are its CSV files.",
         module="neurosym.study.ablate",
         command=("ablate",),
-        quick={"grid": ["ema"], "seeds": 1, "cpu_minutes": 0.25, "n_eval": 50},
-        full={"seeds": 1, "cpu_minutes": 1.0, "n_eval": 200},
+        # A forward-pass budget, not CPU minutes: the same steps on any machine or load, so a
+        # rerun gives the same numbers (CPU-time budgets buy fewer steps on a loaded machine).
+        quick={"grid": ["ema"], "seeds": 1, "budget": ["forward-passes", 2400], "n_eval": 50},
+        full={"seeds": 1, "budget": ["forward-passes", 12000], "n_eval": 200},
         only_known=True,
         seed_option="eval_seed",
     ),

@@ -271,3 +271,28 @@ def test_hrm_takes_only_its_one_step_gradient():
     assert preset("sudoku6-hrm-tiny", gradient="one_step").arch == "hrm"
     with pytest.raises(ConfigError, match="one-step gradient only"):
         preset("sudoku6-hrm-tiny", gradient="recursion")
+
+
+_SCORES = ("steps", "forward_passes", "exact_accuracy", "valid_accuracy", "valid_accuracy_halt")
+
+
+def test_a_forward_pass_budget_repeats_exactly(tmp_path):
+    """The same grid run twice gives the same steps, scores and weights: what the report's
+    ablation section relies on for "rerunning gives the same numbers"."""
+    first = _run(tmp_path / "a", seeds=1)["rows"]
+    second = _run(tmp_path / "b", seeds=1)["rows"]
+    assert [[r[k] for k in _SCORES] for r in first] == [[r[k] for k in _SCORES] for r in second]
+    from safetensors.torch import load_file
+
+    for variant in ("base", "T=3"):
+        name = f"{variant}/0/checkpoint.safetensors"
+        a, b = load_file(tmp_path / "a" / name), load_file(tmp_path / "b" / name)
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_report_ablates_at_a_forward_pass_budget():
+    from neurosym.study.report import SECTIONS
+
+    (section,) = [s for s in SECTIONS if s.name == "ablate"]
+    for options in (section.quick, section.full):
+        assert options["budget"][0] == "forward-passes" and "cpu_minutes" not in options
