@@ -38,6 +38,7 @@ MODULES = [
     "neurosym.outputs",
     "neurosym.commands.common",
     "neurosym.study.analysis",
+    "neurosym.study.ablate_grid",
     "neurosym.study.plots",
     "neurosym.hybrid",
     "neurosym.proposals",

@@ -13,7 +13,10 @@ networks, so it has the TRM's parameter count, as the ``sudoku6-hrm-tiny`` prese
 
 * ``cpu-minutes M``: each run trains until it has used ``M`` minutes of process CPU time on
   one torch thread (:func:`trm.train.train` with ``clock="cpu"``, as ``neurosym bench
-  mixers``), so a cheaper variant takes more optimiser steps.
+  mixers``), so a cheaper variant takes more optimiser steps. On a shared machine the same
+  budget buys fewer steps under load (measured on the 2-core VM: the sudoku6 base took 540-565
+  steps in 2 CPU minutes with three jobs on the two cores and scored 77-83%, against 95% on a
+  lightly loaded run), so compare runs of one grid, run under one load.
 * ``forward-passes N``: each run takes ``N // cost`` optimiser steps, where ``cost`` is the
   block applications one training step runs per slot: ``T * (n + 1) * layers`` for a TRM (all
   T cycles run forward, with or without gradients), twice that for an HRM (its Q-learning
@@ -21,7 +24,8 @@ networks, so it has the TRM's parameter count, as the ``sudoku6-hrm-tiny`` prese
   not enter: every optimiser step runs one supervision step for every slot (the slot scheme of
   :mod:`trm.train`), and N_sup only sets how long an example stays in flight. Width, the mixer
   and the backward pass (which ``grad`` changes) are not counted: this budget holds the
-  recursion's depth fixed, the CPU budget holds the work fixed.
+  recursion's depth fixed, the CPU budget holds the work fixed. This budget repeats exactly:
+  the same grid gives the same steps, scores and weights on any load.
 
 Each run keeps ``OUT/<variant>/<seed>/result.json`` beside its checkpoint; a grid started
 again with the same ``--out`` and the same settings reuses the finished runs and restarts the
@@ -35,15 +39,22 @@ import argparse
 import csv
 import json
 import logging
-import math
 import os
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neurosym.study.ablate_grid import (
+    BUDGET_KINDS,
+    FACTORS,
+    Budget,
+    Variant,
+    forward_passes_per_step,
+    parse_grid,
+)
+from neurosym.study.ablate_summary import format_summary, grid_title, plot_ablation, summarize
 from neurosym.study.compression import add_subcommand, guarded_path
 from tasks.errors import ConfigError
 
@@ -73,21 +84,6 @@ TASKS: dict[str, str] = {
     "maze9": "maze9-tiny",
 }
 #: The factors, in the order of the output.
-FACTORS = ("T", "n", "layers", "width", "N_sup", "ema", "grad", "mixer", "arch")
-BUDGET_KINDS = ("cpu-minutes", "forward-passes")
-_INT_FIELDS = {
-    "T": "n_improve_steps",
-    "n": "n_latent_steps",
-    "layers": "num_layers",
-    "width": "hidden_size",
-    "N_sup": "max_supervision_steps",
-}
-_CHOICES = {
-    "ema": ("on", "off"),
-    "grad": ("recursion", "one_step", "all_cycles"),
-    "mixer": ("mlp", "attention"),
-    "arch": ("trm", "hrm"),
-}
 _EMA_DECAY = 0.999  # with the EMA warm-up, as bench mixers (early runs are short)
 _CSV_FIELDS = (
     "variant",
@@ -111,165 +107,6 @@ _CSV_FIELDS = (
     "eval_n",
 )
 Progress = Callable[[int, int, str], Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Budget:
-    """Training compute of every run: ``amount`` CPU minutes or forward passes (see module)."""
-
-    kind: str
-    amount: float
-
-    def __post_init__(self) -> None:
-        if self.kind not in BUDGET_KINDS:
-            raise ConfigError(f"budget kind must be one of {list(BUDGET_KINDS)}, got {self.kind!r}")
-        amount = self.amount
-        if isinstance(amount, bool) or not isinstance(amount, int | float):
-            raise ConfigError(f"budget must be a number, got {amount!r}")
-        if not (0 < amount < math.inf):
-            raise ConfigError(f"budget must be a positive number, got {amount!r}")
-        if self.kind == "forward-passes" and amount != int(amount):
-            raise ConfigError(f"a forward-pass budget must be a whole number, got {amount!r}")
-
-    def describe(self) -> str:
-        """``"1 CPU minute(s) per run"`` or ``"N forward passes per run"``."""
-        if self.kind == "cpu-minutes":
-            return f"{self.amount:g} CPU minute(s) per run (one torch thread)"
-        return f"{int(self.amount):,} forward passes (block applications per slot) per run"
-
-
-@dataclass(frozen=True, slots=True)
-class Variant:
-    """One point of the grid: the base, or the base with one factor changed."""
-
-    name: str  # "base", "T=3", "ema=off", ...
-    factor: str  # "base" or one of FACTORS
-    value: str
-    model: dict[str, Any] = field(default_factory=dict)  # TRMConfig overrides over the base
-    ema: bool = True
-
-
-def forward_passes_per_step(config: Any) -> int:
-    """Block applications one training step runs per slot: ``T * (n + 1) * layers``, doubled for
-    an HRM (its continue target is a second supervision step without gradients).
-
-    Examples
-    --------
-    >>> from trm.config import preset
-    >>> forward_passes_per_step(preset("sudoku6-tiny")), forward_passes_per_step(
-    ...     preset("sudoku6-hrm-tiny"))
-    (12, 12)
-    """
-    per_step = config.n_improve_steps * (config.n_latent_steps + 1) * config.num_layers
-    return per_step * (2 if config.arch == "hrm" else 1)
-
-
-# ------------------------------------------------------------------ the grid
-def _base_value(factor: str, base: Any, ema: bool) -> str:
-    if factor in _INT_FIELDS:
-        return str(getattr(base, _INT_FIELDS[factor]))
-    if factor == "ema":
-        return "on" if ema else "off"
-    if factor == "grad":
-        return base.gradient or ("one_step" if base.arch == "hrm" else "recursion")
-    return str(getattr(base, factor))
-
-
-def _default_levels(factor: str, base: Any, ema: bool) -> list[str]:
-    here = _base_value(factor, base, ema)
-    if factor in ("T", "n"):
-        value = int(here)
-        return [str(v) for v in (value - 1, value + 1) if v >= 1]
-    if factor in _INT_FIELDS:
-        value = int(here)
-        return [str(v) for v in dict.fromkeys((value // 2, value * 2)) if v >= 1 and v != value]
-    return [c for c in _CHOICES[factor] if c != here]
-
-
-def _overrides(factor: str, value: str, base: Any) -> tuple[dict[str, Any], bool | None]:
-    """TRMConfig overrides for ``factor=value``, and the EMA switch (None: the base's)."""
-    if factor in _INT_FIELDS:
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigError(f"{factor} takes whole numbers >= 1, got {value!r}") from None
-        if number < 1:
-            raise ConfigError(f"{factor} takes whole numbers >= 1, got {value!r}")
-        return {_INT_FIELDS[factor]: number}, None
-    if value not in _CHOICES[factor]:
-        raise ConfigError(f"{factor} takes one of {list(_CHOICES[factor])}, got {value!r}")
-    if factor == "ema":
-        return {}, value == "on"
-    if factor == "grad":
-        if base.arch == "hrm" and value != "one_step":
-            raise ConfigError(f"grad={value} needs arch trm; the base is an HRM")
-        return {"gradient": value}, None
-    if factor == "mixer":
-        return {"mixer": value}, None
-    if value == "hrm":
-        # Two networks of half the blocks: the TRM's parameter count, and HRM's own gradient.
-        return {"arch": "hrm", "num_layers": max(1, base.num_layers // 2), "gradient": None}, None
-    return {"arch": "trm", "gradient": None}, None
-
-
-def parse_grid(items: str | Sequence[str] | None, base: Any, *, ema: bool = True) -> list[Variant]:
-    """The variants of a grid: the base first, then each factor's levels.
-
-    Parameters
-    ----------
-    items : ``"T n=1,4 ema"`` (or a list of such items); a bare factor takes its default
-        levels (one below and one above the base for T and n; half and double for layers,
-        width and N_sup; the other choices for ema, grad, mixer, arch); ``None``: every factor
-        at its default levels.
-    base : the base :class:`~trm.config.TRMConfig`.
-
-    Raises
-    ------
-    ConfigError
-        On an unknown factor, a malformed or unknown value, a value equal to the base's (the
-        base runs anyway) or a factor named twice.
-
-    Examples
-    --------
-    >>> from trm.config import preset
-    >>> [v.name for v in parse_grid("T ema mixer=attention", preset("sudoku6-tiny"))]
-    ['base', 'T=1', 'T=3', 'ema=off', 'mixer=attention']
-    >>> parse_grid("depth=3", preset("sudoku6-tiny"))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    tasks.errors.ConfigError: unknown factor 'depth'; known: T, n, layers, ...
-    """
-    if items is None:
-        items = list(FACTORS)
-    elif isinstance(items, str):
-        items = items.split()
-    variants = [Variant("base", "base", "base", {}, ema)]
-    seen: set[str] = set()
-    for item in items:
-        factor, _, values = str(item).partition("=")
-        factor = factor.strip()
-        if factor not in FACTORS:
-            raise ConfigError(f"unknown factor {factor!r}; known: {', '.join(FACTORS)}")
-        if factor in seen:
-            raise ConfigError(f"factor {factor!r} is named twice")
-        seen.add(factor)
-        here = _base_value(factor, base, ema)
-        if values:
-            levels = [v.strip() for v in values.split(",")]
-            if any(not v for v in levels) or len(set(levels)) != len(levels):
-                raise ConfigError(f"{factor} takes distinct comma-separated values, got {values!r}")
-        else:
-            levels = _default_levels(factor, base, ema)
-        for value in levels:
-            overrides, switch = _overrides(factor, value, base)
-            if value == here:
-                raise ConfigError(f"{factor}={value} is the base's value (the base runs anyway)")
-            variants.append(
-                Variant(
-                    f"{factor}={value}", factor, value, overrides, ema if switch is None else switch
-                )
-            )
-    return variants
 
 
 # ------------------------------------------------------------------ runs
@@ -574,7 +411,7 @@ def run_ablation(
     _write_csv(out / "ablate.csv", rows, _CSV_FIELDS)
     _write_csv(out / "summary.csv", summary, tuple(summary[0]) if summary else ())
     _write_json(out / "ablate.json", {"spec": spec, "summary": summary, "rows": rows})
-    plot_ablation(summary, rows, out / "ablate.png", title=_title(spec, budget))
+    plot_ablation(summary, rows, out / "ablate.png", title=grid_title(spec, budget))
     return {"spec": spec, "rows": rows, "summary": summary}
 
 
@@ -602,131 +439,6 @@ def _write_csv(path: Path, rows: Sequence[Mapping[str, Any]], fields: Sequence[s
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)
-
-
-# ------------------------------------------------------------------ summary, table, plot
-def _stats(values: Sequence[float]) -> dict[str, float]:
-    n = len(values)
-    mean = sum(values) / n
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
-    return {"mean": mean, "std": std, "min": min(values), "max": max(values)}
-
-
-def summarize(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per variant (in the rows' order): seeds, and the mean, sample standard
-    deviation (n - 1; 0 for one seed), min and max of exact and valid accuracy, plus the mean
-    steps, CPU seconds and forward passes, and the valid-accuracy change against the base.
-
-    Examples
-    --------
-    >>> rows = [{"variant": "base", "factor": "base", "value": "base", "exact_accuracy": a,
-    ...          "valid_accuracy": a, "steps": 10, "cpu_s": 1.0, "forward_passes": 120,
-    ...          "parameters": 5, "depth": 12} for a in (0.2, 0.4)]
-    >>> s = summarize(rows)[0]
-    >>> s["seeds"], round(s["valid_mean"], 3), round(s["valid_std"], 4), s["valid_min"]
-    (2, 0.3, 0.1414, 0.2)
-    """
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(row["variant"], []).append(row)
-    out = []
-    for name, members in groups.items():
-        entry: dict[str, Any] = {
-            "variant": name,
-            "factor": members[0]["factor"],
-            "value": members[0]["value"],
-            "seeds": len(members),
-            "parameters": members[0]["parameters"],
-            "depth": members[0]["depth"],
-        }
-        for metric, key in (("exact", "exact_accuracy"), ("valid", "valid_accuracy")):
-            for stat, value in _stats([float(m[key]) for m in members]).items():
-                entry[f"{metric}_{stat}"] = value
-        for key in ("steps", "cpu_s", "forward_passes"):
-            entry[f"mean_{key}"] = sum(float(m[key]) for m in members) / len(members)
-        out.append(entry)
-    base = next((e for e in out if e["variant"] == "base"), None)
-    for entry in out:
-        entry["valid_vs_base"] = None if base is None else entry["valid_mean"] - base["valid_mean"]
-    return out
-
-
-def _title(spec: Mapping[str, Any], budget: Budget) -> str:
-    return (
-        f"{spec['task']} ablation around {spec['preset']}: each run {budget.describe()}, "
-        f"batch {spec['batch_size']}, {spec['seeds']} seed(s); scored on {spec['n_eval']} fresh "
-        f"puzzles (seed {spec['eval_seed']}) after all N_sup steps, checked by verify"
-    )
-
-
-def format_summary(report: Mapping[str, Any]) -> str:
-    """The summary as a plain-text table: one row per variant, accuracy as mean +- std
-    [min-max] over seeds."""
-    spec = report["spec"]
-    budget = Budget(spec["budget"]["kind"], spec["budget"]["amount"])
-    header = ["variant", "params", "depth", "steps", "CPU s", "exact", "valid", "valid vs base"]
-    lines = []
-    for s in report["summary"]:
-        delta = s["valid_vs_base"]
-        lines.append(
-            [
-                s["variant"],
-                f"{s['parameters']:,}",
-                str(s["depth"]),
-                f"{s['mean_steps']:.0f}",
-                f"{s['mean_cpu_s']:.0f}",
-                f"{s['exact_mean']:.1%} +- {s['exact_std']:.1%}",
-                f"{s['valid_mean']:.1%} +- {s['valid_std']:.1%} "
-                f"[{s['valid_min']:.1%}-{s['valid_max']:.1%}]",
-                "-" if delta is None or s["variant"] == "base" else f"{100 * delta:+.1f} pts",
-            ]
-        )
-    widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(header)]
-    table = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    table += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines]
-    return "\n".join([_title(spec, budget), *table])
-
-
-def plot_ablation(
-    summary: Sequence[Mapping[str, Any]],
-    rows: Sequence[Mapping[str, Any]],
-    path: str | os.PathLike[str],
-    *,
-    title: str = "",
-) -> Path:
-    """Valid accuracy per variant (bars: mean, error bars: std, dots: seeds), grouped by
-    factor, with the base's mean as a dashed line (matplotlib's Agg canvas)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(max(6.0, 0.7 * len(summary) + 2), 4.5))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    order = ["base", *FACTORS]
-    factors = [f for f in order if any(s["factor"] == f for s in summary)]
-    colors = {f: f"C{i}" for i, f in enumerate(factors)}
-    x, ticks, labels = 0.0, [], []
-    for factor in factors:
-        for s in (s for s in summary if s["factor"] == factor):
-            ax.bar(x, s["valid_mean"], yerr=s["valid_std"], color=colors[factor], capsize=3)
-            seeds = [float(r["valid_accuracy"]) for r in rows if r["variant"] == s["variant"]]
-            ax.scatter([x] * len(seeds), seeds, color="black", s=8, zorder=3)
-            ticks.append(x)
-            labels.append(s["variant"])
-            x += 1.0
-        x += 0.6  # a gap between factors
-    base = next((s for s in summary if s["variant"] == "base"), None)
-    if base is not None:
-        ax.axhline(base["valid_mean"], color="grey", linestyle="--", linewidth=1)
-    ax.set_xticks(ticks, labels, rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel("valid accuracy (verify)")
-    ax.set_ylim(0, 1)
-    if title:
-        ax.set_title(title, fontsize=7, wrap=True)
-    fig.tight_layout()
-    target = Path(path)
-    fig.savefig(target, dpi=120)
-    return target
 
 
 # ------------------------------------------------------------------ command line
