@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from neurosym.commands.common import box_arg, int_list
+from neurosym.commands.common import box_arg, int_list, write_json_report
 from neurosym.outputs import check_output_dir, check_output_file
 
 __all__ = ["register"]
@@ -40,9 +40,7 @@ def _cmd_bench_symbolic(args: argparse.Namespace) -> int:
         echo=print,
     )
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2)
-        print(f"wrote {args.json}")
+        write_json_report(args.json, report)
     return 0 if report.get("all_targets_met", False) or args.quick else 1
 
 
@@ -61,9 +59,7 @@ def _cmd_bench_many(args: argparse.Namespace) -> int:
         echo=print,
     )
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2)
-        print(f"wrote {args.json}")
+        write_json_report(args.json, report)
     return 0 if report["answers_agree"] else 1
 
 
@@ -82,9 +78,7 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
         echo=print,
     )
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2)
-        print(f"wrote {args.json}")
+        write_json_report(args.json, report)
     return 0
 
 
@@ -167,9 +161,7 @@ def _cmd_bench_neural(args: argparse.Namespace) -> int:
     )
     report.update(model=str(path), kind=args.kind, seed=args.seed)
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, default=str)
-        print(f"wrote {args.json}")
+        write_json_report(args.json, report)
     return 0
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 __all__ = [
     "ProgressBar",
+    "write_json_report",
     "add_network_options",
     "box_arg",
     "fmt",
@@ -150,3 +151,13 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def write_json_report(path: str, report: Any) -> None:
+    """Write a benchmark's ``report`` as indented JSON to ``path`` (checked earlier with
+    ``check_output_file``) and say so; values JSON lacks are written as their ``str``."""
+    import json
+
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(report, fh, indent=2, default=str)
+    print(f"wrote {path}")
