@@ -76,6 +76,16 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
         "loop_prob": 0.5,
         "label": "union",
     },
+    "maze-conv-hint": {
+        "kind": "maze",
+        "height": 15,
+        "width": 15,
+        "maze": "mixed",
+        "min_size": 5,
+        "loop_prob": 0.5,
+        "label": "union",
+        "hint": "distance",
+    },
     "trm-mlp-sudoku": {
         "kind": "sudoku",
         "box_rows": 3,

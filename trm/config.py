@@ -419,6 +419,21 @@ PRESETS: dict[str, TRMConfig] = {
         n_improve_steps=2,
         max_supervision_steps=16,
     ),
+    # maze-conv whose labels also carry each free cell's BFS distance from the start mod 3
+    # (MazeData(hint="distance")): 3 label-only tokens, hence vocab_size 9.
+    "maze-conv-hint": TRMConfig(
+        vocab_size=9,
+        seq_len=225,
+        hidden_size=64,
+        num_heads=4,
+        mixer="conv",
+        grid_height=15,
+        grid_width=15,
+        puzzle_prefix_len=1,
+        n_latent_steps=3,
+        n_improve_steps=2,
+        max_supervision_steps=16,
+    ),
     # The paper's models: 5,028,866 / 6,828,034 / 6,822,914 trainable parameters.
     "trm-mlp-sudoku": TRMConfig(**_PAPER_SUDOKU, mixer="mlp", n_latent_steps=6, n_improve_steps=3),
     "trm-att-sudoku": TRMConfig(

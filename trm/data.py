@@ -13,7 +13,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tasks.augment import augment_maze, augment_sudoku_pair
-from tasks.encodings import MazeCodec, SudokuCodec, bfs_distances, bfs_route
+from tasks.encodings import MAZE_FREE_ID, MazeCodec, SudokuCodec, bfs_distances, bfs_route
 from tasks.errors import ConfigError, InvalidTaskError, describe_validation_error
 from tasks.generators import (
     generate_maze_hard,
@@ -36,7 +36,13 @@ __all__ = [
     "make_eval_set",
     "read_sudoku_pool",
     "union_of_shortest_paths",
+    "DISTANCE_HINT_ID",
+    "add_distance_hint",
 ]
+
+#: First of the 3 label-only tokens of ``MazeData(hint="distance")``: a free cell off the path
+#: at BFS distance d from the start is labelled ``DISTANCE_HINT_ID + d % 3``.
+DISTANCE_HINT_ID = 6
 
 
 class _DataBase(BaseModel):
@@ -48,6 +54,11 @@ class _DataBase(BaseModel):
         except ValidationError as exc:
             name = type(self).__name__
             raise ConfigError(f"invalid {name}: {describe_validation_error(exc)}") from None
+
+    def label_vocab_size(self) -> int:
+        """Tokens a label may hold, so the model's ``vocab_size``: the codec's, plus any
+        label-only tokens (``MazeData(hint="distance")``)."""
+        return self.codec().vocab_size  # type: ignore[attr-defined]
 
 
 class SudokuData(_DataBase):
@@ -180,6 +191,12 @@ class MazeData(_DataBase):
         description="'path': one shortest path (BFS order breaks ties); 'union': every cell on "
         "some shortest path (one right label even when several shortest paths exist).",
     )
+    hint: Literal["none", "distance"] = Field(
+        "none",
+        description="'distance': also label every free cell off the path with its BFS "
+        "distance from the start mod 3 (tokens DISTANCE_HINT_ID..+2; the model needs "
+        "vocab_size 9): an algorithmic hint for mazes with loops, never read at inference.",
+    )
     min_path_length: int = Field(0, ge=0, description="'hard' only: shortest path must exceed.")
     augment: bool = Field(True, description="Apply one of the 8 square symmetries per example.")
     pool_size: int | None = Field(None, ge=1, description="Draw from this many fixed mazes.")
@@ -203,6 +220,16 @@ class MazeData(_DataBase):
     def codec(self) -> MazeCodec:
         """The token codec of this canvas."""
         return MazeCodec(height=self.height, width=self.width)
+
+    def label_vocab_size(self) -> int:
+        """The codec's 6 tokens, plus the 3 distance hints with ``hint="distance"``.
+
+        Examples
+        --------
+        >>> MazeData(hint="distance").label_vocab_size()
+        9
+        """
+        return self.codec().vocab_size + (3 if self.hint == "distance" else 0)
 
 
 DataConfig = Annotated[SudokuData | MazeData, Field(discriminator="kind")]
@@ -291,6 +318,32 @@ def union_of_shortest_paths(task: MazeTask) -> list[Cell]:
     on = (from_start >= 0) & (to_goal >= 0) & (from_start + to_goal == length)
     rows, cols = np.nonzero(on)
     return list(zip(rows.tolist(), cols.tolist(), strict=True))
+
+
+def add_distance_hint(labels: np.ndarray, task: MazeTask, codec: MazeCodec) -> np.ndarray:
+    """``labels`` (a maze label from ``codec``) with every free cell off the path that the start
+    reaches relabelled ``DISTANCE_HINT_ID + d % 3``, d its BFS distance from the start.
+
+    Neighbouring reachable cells differ in distance by at most one, so the residue mod 3 is
+    enough to tell, locally, which neighbour is one move nearer the start: the field a
+    wavefront search from the start computes. A label-only target (``MazeData.hint``): the
+    decoder reads path marks only, so a prediction's hint tokens never change its answer.
+
+    Examples
+    --------
+    >>> task = MazeTask.parse("S..\\n.#.\\n..G")
+    >>> codec = MazeCodec(height=3, width=3)
+    >>> label = codec.encode_label(task, [(0, 0), (0, 1), (0, 2), (1, 2), (2, 2)])
+    >>> add_distance_hint(label, task, codec).reshape(3, 3).tolist()
+    [[3, 5, 5], [7, 1, 5], [8, 6, 4]]
+    """
+    free = np.array([[ch == "." for ch in row] for row in task.rows])
+    dist = bfs_distances(free | _endpoint_mask(task), [task.start])
+    grid = labels.reshape(codec.height, codec.width).copy()
+    view = grid[: task.height, : task.width]
+    off_path = (view == MAZE_FREE_ID) & (dist >= 0)
+    view[off_path] = DISTANCE_HINT_ID + dist[off_path] % 3
+    return grid.reshape(labels.shape)
 
 
 def _endpoint_mask(task: MazeTask) -> np.ndarray:
@@ -504,7 +557,10 @@ class TaskStream:
             )
         if self.config.augment:
             task, solution = augment_maze(task, solution, self.rng)
-        return Example(task, solution, codec.encode_input(task), codec.encode_label(task, solution))
+        labels = codec.encode_label(task, solution)
+        if self.config.hint == "distance":  # after the symmetry: distances move with the maze
+            labels = add_distance_hint(labels, task, codec)
+        return Example(task, solution, codec.encode_input(task), labels)
 
     def next_examples(self, n: int) -> list[Example]:
         """``n`` examples in stream order."""

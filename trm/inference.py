@@ -169,9 +169,12 @@ def load_model(
         codec = codec_from_spec(meta["task"])
     except (ConfigError, InvalidTaskError) as exc:
         raise CheckpointError(f"checkpoint at {os.fspath(path)!r} is inconsistent: {exc}") from exc
-    if (codec.vocab_size, codec.seq_len) != (config.vocab_size, config.seq_len):
+    data = (meta.get("train_config") or {}).get("data") or {}
+    # Labels of MazeData(hint="distance") hold 3 tokens the inputs never do (DISTANCE_HINT_ID).
+    vocab = codec.vocab_size + (3 if data.get("hint") == "distance" else 0)
+    if (vocab, codec.seq_len) != (config.vocab_size, config.seq_len):
         raise CheckpointError(
-            f"checkpoint codec (vocab {codec.vocab_size}, seq {codec.seq_len}) does not fit its "
+            f"checkpoint codec (vocab {vocab}, seq {codec.seq_len}) does not fit its "
             f"model config (vocab {config.vocab_size}, seq {config.seq_len})"
         )
     state = strip_prefix(tensors, weights) or strip_prefix(tensors, "model")

@@ -220,16 +220,17 @@ class TrainConfig(BaseModel):
     def _check_model(self) -> TrainConfig:
         cfg = self.trm_config()  # raises ConfigError for a bad preset or override
         codec = self.data.codec()
-        if self.label_weights and max(self.label_weights) >= codec.vocab_size:
+        vocab = self.data.label_vocab_size()  # the codec's, plus label-only hint tokens
+        if self.label_weights and max(self.label_weights) >= vocab:
             raise ConfigError(
                 f"label_weights names token {max(self.label_weights)}, but the vocabulary has "
-                f"{codec.vocab_size} tokens"
+                f"{vocab} tokens"
             )
-        if (cfg.vocab_size, cfg.seq_len) != (codec.vocab_size, codec.seq_len):
+        if (cfg.vocab_size, cfg.seq_len) != (vocab, codec.seq_len):
             raise ConfigError(
                 f"the model (vocab_size {cfg.vocab_size}, seq_len {cfg.seq_len}) does not fit "
-                f"the data (vocab_size {codec.vocab_size}, seq_len {codec.seq_len}); set "
-                f"model={{'vocab_size': {codec.vocab_size}, 'seq_len': {codec.seq_len}}}"
+                f"the data (vocab_size {vocab}, seq_len {codec.seq_len}); set "
+                f"model={{'vocab_size': {vocab}, 'seq_len': {codec.seq_len}}}"
             )
         return self
 
