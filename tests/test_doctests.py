@@ -42,7 +42,7 @@ MODULES = [
     "neurosym.study.plots",
     "neurosym.hybrid",
     "neurosym.proposals",
-    "neurosym.study.comparison",
+    "neurosym.study.comparison_inputs",
     "neurosym.study.robust",
     "neurosym.study.tracing",
 ]

@@ -180,7 +180,7 @@ def _eval_set(loaded: Any, args: argparse.Namespace) -> tuple[list[Any], list[An
     Returns the tasks, their labels, the codec to run them in (None: each task's own size, for
     a size-agnostic model) and a few words saying what they are.
     """
-    from neurosym.study.comparison import _givens_range, parse_size
+    from neurosym.study.comparison_inputs import givens_range, parse_size
     from tasks.errors import ConfigError, UnsupportedTaskError
     from trm.data import data_config, make_eval_set
 
@@ -212,7 +212,7 @@ def _eval_set(loaded: Any, args: argparse.Namespace) -> tuple[list[Any], list[An
         what = f"{h}x{w} {'mazes with loops' if args.loops else 'perfect mazes'}"
     else:
         rows, cols = parse_size("sudoku", args.size)
-        lo, hi = _givens_range(None, rows * cols)
+        lo, hi = givens_range(None, rows * cols)
         spec = {
             "kind": "sudoku",
             "box_rows": rows,

@@ -299,7 +299,7 @@ def write_arc_report(report: ArcCompareReport, out_dir: Path) -> dict[str, str]:
     """Write ``compare.csv``, ``summary.json``, ``pass_at_2.png`` and ``time.png``; returns
     their paths by name."""
     from neurosym.study import plots
-    from neurosym.study.comparison import _json_default
+    from neurosym.study.comparison_files import json_default
 
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
@@ -322,7 +322,7 @@ def write_arc_report(report: ArcCompareReport, out_dir: Path) -> dict[str, str]:
         "summary": report.summary,
         "files": files,
     }
-    summary_path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    summary_path.write_text(json.dumps(payload, indent=2, default=json_default) + "\n")
     files["summary"] = str(summary_path)
     return files
 

@@ -15,8 +15,6 @@ far past the trained depth, and gives accuracy against the depth cap per difficu
 
 from __future__ import annotations
 
-import csv
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +23,20 @@ from typing import Any
 
 import numpy as np
 
-from tasks.errors import ConfigError, InvalidTaskError, NeurosymError
+from neurosym.study.comparison_files import COLUMNS, DEPTH_COLUMNS, write_report
+from neurosym.study.comparison_inputs import (
+    PuzzleSet,
+    make_puzzles,
+    parse_counts,
+    parse_depths,
+    parse_size,
+)
+from neurosym.study.comparison_search import (
+    accuracy_vs_depth,
+    accuracy_vs_trajectories,
+    search_analyses,
+)
+from tasks.errors import ConfigError, NeurosymError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 from tasks.verify import verify
@@ -42,49 +53,10 @@ __all__ = [
     "parse_size",
 ]
 
-#: The per-puzzle CSV's columns, in order.
-COLUMNS = (
-    "puzzle_id",
-    "kind",
-    "size",
-    "givens",
-    "difficulty",
-    "method",
-    "backend",
-    "correct",
-    "verified",
-    "time_s",
-    "stage",
-    "cells_changed",
-    "trm_steps",
-    "steps_to_correct",
-    "decisions",
-    "backtracks",
-    "cpsat_branches",
-    "cpsat_conflicts",
-)
 METHODS = ("neural", "symbolic", "hybrid")
 #: The depth caps (supervision steps) of the accuracy-vs-depth curve when a model runs.
 DEFAULT_DEPTHS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-#: ``depth.csv``'s columns: per difficulty bucket (``"all"`` first) and depth cap, the share of
-#: puzzles whose answer verifies with halting (what ``solve(max_steps=depth)`` answers) and
-#: after exactly ``depth`` steps, and the mean steps run with halting.
-DEPTH_COLUMNS = ("difficulty", "depth", "n", "accuracy", "accuracy_all_steps", "mean_steps")
-#: ``trajectories.csv``'s columns: per K and selection rule, the share of puzzles whose chosen
-#: answer verifies (for ``verify``: any trajectory verifies), the chosen trajectory's mean
-#: steps, and the wall time per puzzle of the K-trajectory run (one run serves every rule).
-TRAJECTORY_COLUMNS = ("k", "rule", "n", "depth", "noise", "accuracy", "mean_steps", "s_per_puzzle")
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class PuzzleSet:
-    """Puzzles to compare on, with their known solutions (None where unknown) and ids."""
-
-    tasks: list[SudokuTask | MazeTask]
-    solutions: list[Any]
-    ids: list[str]
-    source: str
 
 
 @dataclass
@@ -109,178 +81,6 @@ class CompareReport:
     files: dict[str, str] = field(default_factory=dict)
     model_load_s: float = 0.0
     source: str = ""
-
-
-def parse_size(kind: str, size: str) -> tuple[int, int]:
-    """``"9x9"`` -> Sudoku box ``(3, 3)`` (``"6x6"`` -> ``(2, 3)``); for a maze ``(rows, cols)``.
-
-    Examples
-    --------
-    >>> parse_size("sudoku", "6x6"), parse_size("maze", "11x11")
-    ((2, 3), (11, 11))
-    """
-    try:
-        a, b = (int(v) for v in size.lower().split("x"))
-    except ValueError:
-        raise ConfigError(f"size must look like 9x9, got {size!r}") from None
-    if kind == "maze":
-        if a < 2 or b < 2:
-            raise ConfigError(f"maze size must be at least 2x2, got {size!r}")
-        return a, b
-    if a != b or a < 4:
-        raise ConfigError(f"a Sudoku size is NxN with N >= 4, got {size!r}")
-    rows = int(a**0.5)
-    while rows > 1 and a % rows:
-        rows -= 1
-    return rows, a // rows
-
-
-def parse_depths(text: str | Sequence[int] | None) -> tuple[int, ...] | None:
-    """Depth caps from ``"1,2,4,..."`` (or a sequence), sorted and distinct; ``"none"`` or an
-    empty text: no depth curve (``()``); None stays None (the default).
-
-    Raises
-    ------
-    ConfigError
-        On a value that is not an int in ``1..trm.inference.MAX_TEST_STEPS``.
-
-    Examples
-    --------
-    >>> parse_depths("8,1,2,8"), parse_depths("none")
-    ((1, 2, 8), ())
-    """
-    from neurosym.neural import check_max_steps
-
-    if text is None:
-        return None
-    if isinstance(text, str):
-        if text.strip().lower() in ("", "none"):
-            return ()
-        try:
-            values = [int(v) for v in text.split(",")]
-        except ValueError:
-            raise ConfigError(f"depths must look like 1,2,4,8, got {text!r}") from None
-    else:
-        values = list(text)
-    for v in values:
-        try:
-            check_max_steps(v)
-        except ConfigError as exc:
-            raise ConfigError(f"depths: {exc}") from None
-    return tuple(sorted(set(values)))
-
-
-def _parse_counts(text: str | Sequence[int] | None) -> tuple[int, ...]:
-    """K values of the trajectory curve from ``"1,2,4,8"`` (or a sequence), sorted, distinct."""
-    from neurosym.neural import sampling
-
-    if text is None or (isinstance(text, str) and text.strip().lower() in ("", "none")):
-        return ()
-    try:
-        values = [int(v) for v in text.split(",")] if isinstance(text, str) else list(text)
-    except ValueError:
-        raise ConfigError(f"trajectory_counts must look like 1,2,4,8, got {text!r}") from None
-    for v in values:
-        try:
-            sampling(v)  # an int in 1..MAX_TRAJECTORIES
-        except ConfigError as exc:
-            raise ConfigError(f"trajectory_counts: {exc}") from None
-    return tuple(sorted(set(values)))
-
-
-def _givens_range(text: str | None, n: int) -> tuple[int, int]:
-    if text is None:
-        default = {4: (5, 10), 6: (9, 22), 9: (22, 35)}
-        return default.get(n, (int(0.45 * n * n), int(0.6 * n * n)))
-    try:
-        parts = [int(v) for v in str(text).split("-")]
-    except ValueError:
-        raise ConfigError(f"givens must be K or LO-HI, got {text!r}") from None
-    lo, hi = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[-1])
-    if not 0 <= lo <= hi <= n * n:
-        raise ConfigError(f"givens {text!r} must lie in 0..{n * n} with LO <= HI")
-    return lo, hi
-
-
-def make_puzzles(
-    kind: str = "sudoku",
-    size: str = "9x9",
-    n: int = 100,
-    *,
-    givens: str | None = None,
-    data: str | Path | None = None,
-    seed: int = 0,
-) -> PuzzleSet:
-    """The puzzles to compare on: read from ``data`` or generated (seeded, unique Sudoku).
-
-    ``givens`` is ``"LO-HI"``: each generated Sudoku draws its target clue count uniformly from
-    that range and is carved to a unique puzzle (never below its minimal count). ``data`` is a
-    Sudoku file (``.csv`` or one puzzle per line) or a folder holding one; the first ``n``
-    puzzles are used.
-
-    Examples
-    --------
-    >>> ps = make_puzzles("sudoku", "6x6", 3, seed=1)
-    >>> len(ps.tasks), ps.tasks[0].size
-    (3, 6)
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"n must be a positive int, got {n!r}")
-    if data is not None:
-        return _read_puzzles(Path(data), n)
-    if kind == "sudoku":
-        return _generate_sudoku(parse_size(kind, size), n, givens, seed)
-    if kind == "maze":
-        from tasks.generators import generate_mazes
-
-        h, w = parse_size(kind, size)
-        pairs = generate_mazes(n, size=(h, w), seed=seed)
-        tasks = [p[0] if isinstance(p, tuple) else p for p in pairs]
-        return PuzzleSet(tasks, [None] * n, [f"maze{i}" for i in range(n)], f"generated {size}")
-    raise ConfigError(f"kind must be 'sudoku' or 'maze', got {kind!r}")
-
-
-def _generate_sudoku(box: tuple[int, int], n: int, givens: str | None, seed: int) -> PuzzleSet:
-    import solvers
-    from tasks.generators import generate_puzzle
-
-    side = box[0] * box[1]
-    lo, hi = _givens_range(givens, side)
-    rng = np.random.default_rng(seed)
-
-    def is_unique(task: SudokuTask) -> bool:
-        return solvers.count_sudoku_solutions(task, 2) == 1
-
-    tasks, sols = [], []
-    for _ in range(n):
-        target = int(rng.integers(lo, hi + 1))
-        task, sol = generate_puzzle(*box, n_givens=target, is_unique=is_unique, rng=rng)
-        tasks.append(task)
-        sols.append(sol)
-    label = f"generated {side}x{side}, {lo}-{hi} givens, unique, seed {seed}"
-    return PuzzleSet(tasks, sols, [f"s{i}" for i in range(n)], label)
-
-
-def _read_puzzles(path: Path, n: int) -> PuzzleSet:
-    from tasks.datasets import load_sudoku_csv, load_sudoku_txt
-
-    if path.is_dir():
-        found = sorted(path.glob("*.csv")) + sorted(path.glob("*.txt"))
-        if not found:
-            raise InvalidTaskError(f"{path} holds no .csv or .txt puzzle file")
-        path = found[0]
-    if not path.is_file():
-        raise InvalidTaskError(f"no such file: {path}")
-    loader = load_sudoku_csv if path.suffix == ".csv" else load_sudoku_txt
-    records = loader(path, limit=n)
-    if not records:
-        raise InvalidTaskError(f"{path} holds no puzzles")
-    return PuzzleSet(
-        [r.task for r in records],
-        [r.solution for r in records],
-        [str(r.id) for r in records],
-        str(path),
-    )
 
 
 def _steps_to_correct(task: Any, trace: list[Any] | None) -> int | None:
@@ -370,7 +170,7 @@ def compare(
         "seed": seed,
     }
     depths = parse_depths(depths)
-    ks = _parse_counts(trajectory_counts)
+    ks = parse_counts(trajectory_counts)
     if puzzles is None:
         puzzles = make_puzzles(kind, size, n, givens=givens, data=data, seed=seed)
     tick = progress or (lambda stage, done, total: None)
@@ -418,11 +218,11 @@ def compare(
         tick("solve", i + 1, len(tasks))
     from neurosym.study import analysis
 
-    search = _search_analyses(tasks, rows, extras, traces, loaded)
+    search = search_analyses(tasks, rows, extras, traces, loaded)
     if deep and depths:
         from neurosym.neural import HALT_THRESHOLD
 
-        search["accuracy_vs_depth"] = _accuracy_vs_depth(
+        search["accuracy_vs_depth"] = accuracy_vs_depth(
             tasks,
             deep,
             [e["difficulty"] for e in extras],
@@ -435,7 +235,7 @@ def compare(
         from neurosym.neural import DEFAULT_NOISE
 
         depth = knobs["max_steps"] or max(p.max_steps for p in proposals)
-        search["accuracy_vs_trajectories"] = _accuracy_vs_trajectories(
+        search["accuracy_vs_trajectories"] = accuracy_vs_trajectories(
             loaded, tasks, ks, depth, noise or DEFAULT_NOISE, seed
         )
         tick("trajectories", len(ks), len(ks))
@@ -620,391 +420,3 @@ def _guidance(
             except NeurosymError:
                 out["oracle_decisions"] = None
     return out
-
-
-def _search_analyses(
-    tasks: list[SudokuTask | MazeTask],
-    rows: list[dict[str, Any]],
-    extras: list[dict[str, Any]],
-    traces: list[Any],
-    loaded: Any,
-) -> dict[str, Any]:
-    from neurosym.study import analysis
-
-    search: dict[str, Any] = {"accuracy_by_difficulty": analysis.accuracy_by(rows, "difficulty")}
-    steps = [e.get("steps_to_correct") for e in extras]
-    for key, name in (("decisions", "decisions"), ("cpsat_branches", "cpsat_branches")):
-        effort = [e.get(key) for e in extras]
-        if any(v is not None for v in effort) and any(v is not None for v in steps):
-            corr = analysis.spearman_ci(
-                [np.nan if s is None else s for s in steps],
-                [np.nan if v is None else v for v in effort],
-            )
-            search[f"steps_vs_{name}"] = _corr_dict(corr)
-    search["never_correct"] = sum(
-        1 for e in extras if "trm_steps" in e and e.get("steps_to_correct") is None
-    )
-    if any(t is not None for t in traces):
-        search["accuracy_vs_steps"] = _accuracy_vs_steps(tasks, traces)
-    traced = any(t is not None for t in traces)
-    depth = max((len(t) for t in traces if t), default=0)
-    cycles = _cycle_snapshots(tasks, loaded, depth) if traced else []
-    if tasks and isinstance(tasks[0], SudokuTask):
-        search["guidance"] = _guidance_table(extras)
-        if traced:
-            search["fill_order"] = _fill_order(tasks, traces)
-            search["fill_order_cycles"] = _fill_order(tasks, cycles)
-    elif traced:
-        search["maze_growth"] = _maze_growth(tasks, traces, loaded)
-        search["maze_growth_cycles"] = _maze_growth(tasks, cycles, loaded)
-    return search
-
-
-def _cycle_snapshots(tasks: list[Any], loaded: Any, max_steps: int) -> list[list[Any]]:
-    """Per task, the decoded answer (and tokens) after every answer update, T per step."""
-    from types import SimpleNamespace
-
-    from neurosym.study.tracing import cycle_tokens
-    from trm.inference import codec_for
-
-    out = []
-    seqs = cycle_tokens(loaded, tasks, max_steps=max_steps or None)
-    for task, seq in zip(tasks, seqs, strict=True):
-        codec = codec_for(loaded, task)
-        snaps = []
-        for tok in seq:
-            if isinstance(task, SudokuTask):
-                answer = codec.decode(tok)
-            else:
-                answer = codec.decode_path(tok, task, strict=True)
-            snaps.append(SimpleNamespace(answer=answer, tokens=tok))
-        out.append(snaps)
-    return out
-
-
-def _corr_dict(corr: Any) -> dict[str, float]:
-    return {
-        "rho": float(corr.rho),
-        "low": float(corr.low),
-        "high": float(corr.high),
-        "n": int(corr.n),
-        "p_value": float(corr.p_value),
-    }
-
-
-def _accuracy_vs_steps(tasks: list[Any], traces: list[Any]) -> list[tuple[int, float]]:
-    """Share of puzzles whose answer after k supervision steps verifies, k = 1..max."""
-    depth = max(len(t) for t in traces if t)
-    curve = []
-    for k in range(1, depth + 1):
-        ok = sum(
-            1
-            for task, trace in zip(tasks, traces, strict=True)
-            if trace and verify(task, trace[min(k, len(trace)) - 1].answer).ok
-        )
-        curve.append((k, ok / len(tasks)))
-    return curve
-
-
-def _accuracy_vs_depth(
-    tasks: list[Any],
-    traces: list[Any],
-    difficulties: list[str],
-    depths: Sequence[int],
-    threshold: float,
-    trained_depth: int,
-) -> dict[str, Any]:
-    """Accuracy against the depth cap k, overall and per difficulty bucket.
-
-    ``traces[i]`` holds task i's answer and halt probability after every step (no halting).
-    With halting, the answer at cap k is the one of the first step whose halt probability
-    exceeds ``threshold`` (the step :func:`trm.inference.predict` stops at), else of step k;
-    ``accuracy_all_steps`` takes step k's answer whatever the halt head said.
-    """
-    from neurosym.study.analysis import _key_order
-
-    ok_cache: dict[tuple[int, int], bool] = {}
-
-    def ok(i: int, step: int) -> bool:
-        if (i, step) not in ok_cache:
-            ok_cache[i, step] = verify(tasks[i], traces[i][step - 1].answer).ok
-        return ok_cache[i, step]
-
-    per_task = []  # per task: [(halting ok, all-steps ok, steps run)] per depth
-    for i, trace in enumerate(traces):
-        halts = [s for s, snap in enumerate(trace, start=1) if snap.halt_prob > threshold]
-        points = []
-        for k in depths:
-            last = min(k, len(trace))
-            stop = next((s for s in halts if s <= last), last)
-            points.append((ok(i, stop), ok(i, last), stop))
-        per_task.append(points)
-    buckets: dict[str, Any] = {}
-    for bucket in ["all", *_key_order(list(difficulties))]:
-        members = [i for i, d in enumerate(difficulties) if bucket == "all" or d == bucket]
-        if not members:
-            continue
-        n = len(members)
-        buckets[str(bucket)] = {
-            "n": n,
-            "accuracy": [
-                (k, sum(per_task[i][j][0] for i in members) / n) for j, k in enumerate(depths)
-            ],
-            "accuracy_all_steps": [
-                (k, sum(per_task[i][j][1] for i in members) / n) for j, k in enumerate(depths)
-            ],
-            "mean_steps": [
-                (k, sum(per_task[i][j][2] for i in members) / n) for j, k in enumerate(depths)
-            ],
-        }
-    return {
-        "halt_threshold": threshold,
-        "trained_depth": trained_depth,
-        "depths": list(depths),
-        "buckets": buckets,
-    }
-
-
-def _accuracy_vs_trajectories(
-    loaded: Any,
-    tasks: list[Any],
-    ks: Sequence[int],
-    depth: int,
-    noise: float,
-    seed: int,
-) -> dict[str, Any]:
-    """Verified accuracy of every selection rule against K, one timed batched run per K."""
-    from neurosym.neural import HALT_THRESHOLD, evaluate_trajectories
-
-    # Labels only matter for exact accuracy, which this curve does not report.
-    labels = [None] * len(tasks)
-    points = []
-    for k in ks:
-        run = evaluate_trajectories(
-            loaded,
-            tasks,
-            labels,
-            max_steps=depth,
-            trajectories=k,
-            noise=noise if k > 1 else None,  # one trajectory runs noise-free
-            halt_threshold=HALT_THRESHOLD,
-            seed=seed,
-        )
-        points.append(
-            {
-                "k": k,
-                "s_per_puzzle": run["wall_s_per_puzzle"],
-                "rules": {
-                    rule: {"accuracy": r["valid_accuracy"], "mean_steps": r["mean_steps"]}
-                    for rule, r in run["rules"].items()
-                },
-            }
-        )
-    return {
-        "n": len(tasks),
-        "depth": depth,
-        "noise": noise,
-        "halt_threshold": HALT_THRESHOLD,
-        "points": points,
-    }
-
-
-def _guidance_table(extras: list[dict[str, Any]]) -> dict[str, Any]:
-    """Backtracking decisions without / with the network's guidance, by difficulty.
-
-    Ratios are total unguided decisions over total guided decisions in each group (puzzles
-    where any run timed out are left out); ``accurate`` keeps puzzles where the network's
-    per-cell accuracy on the blanks is at least 90%. ``oracle`` is the bound for any guide:
-    MRV branching that always tries the true digit first.
-    """
-    from neurosym.study.analysis import GUESS_BUCKETS
-
-    table: dict[str, Any] = {}
-    for subset in ("all", "accurate"):
-        for bucket in (*GUESS_BUCKETS, "total"):
-            group = [
-                e
-                for e in extras
-                if (bucket == "total" or e.get("difficulty") == bucket)
-                and (subset == "all" or e.get("cell_accuracy", 0.0) >= 0.9)
-                and all(
-                    e.get(k) is not None
-                    for k in ("decisions", "guided_most_decisions", "guided_mrv_decisions")
-                )
-            ]
-            if not group:
-                continue
-            plain = sum(e["decisions"] for e in group)
-            entry: dict[str, Any] = {"n": len(group), "unguided": plain}
-            if all(e.get("oracle_decisions") is not None for e in group):
-                oracle = sum(e["oracle_decisions"] for e in group)
-                entry["oracle"] = oracle
-                entry["ratio_oracle"] = plain / oracle if oracle else None
-            for policy in ("most", "mrv"):
-                guided = sum(e[f"guided_{policy}_decisions"] for e in group)
-                entry[f"guided_{policy}"] = guided
-                # 0 / 0 (no search either way) is no evidence: left as None.
-                entry[f"ratio_{policy}"] = plain / guided if guided else None
-            table[f"{subset}/{bucket}"] = entry
-    return table
-
-
-def _fill_order(tasks: list[Any], traces: list[Any]) -> dict[str, Any]:
-    """Does TRM fix cells in the order propagation does, and does it change cells back?
-
-    ``traces[i]`` is task i's sequence of snapshots (anything with ``.answer``): supervision
-    steps, or answer updates within them (:func:`_cycle_snapshots`).
-    """
-    from neurosym.study import analysis
-    from solvers.sudoku_backtrack import propagation_order
-
-    rhos, flips, lost, n_traced = [], [], [], 0
-    for task, trace in zip(tasks, traces, strict=True):
-        if not trace:
-            continue
-        solution = trace[-1].answer if verify(task, trace[-1].answer).ok else None
-        if solution is None:
-            continue
-        n_traced += 1
-        mask = [[bool(v) for v in row] for row in task.grid]
-        fo = analysis.fill_order([s.answer for s in trace], solution, mask)
-        flips.append(fo.changed_more_than_once)
-        lost.append(fo.lost_after_correct)
-        try:
-            order = propagation_order(task)
-        except NeurosymError:
-            continue
-        corr = analysis.order_correlation(fo.fixed_step, order)
-        if np.isfinite(corr.rho):
-            rhos.append(float(corr.rho))
-    return {
-        "puzzles": n_traced,
-        "with_correlation": len(rhos),
-        "median_rho": float(np.median(rhos)) if rhos else float("nan"),
-        "mean_rho": float(np.mean(rhos)) if rhos else float("nan"),
-        "mean_cells_changed_more_than_once": float(np.mean(flips)) if flips else float("nan"),
-        "mean_cells_lost_after_correct": float(np.mean(lost)) if lost else float("nan"),
-    }
-
-
-def _maze_growth(tasks: list[Any], traces: list[Any], loaded: Any) -> dict[str, Any]:
-    """How the marked path evolves over the snapshots (:func:`analysis.maze_growth`)."""
-    from neurosym.hybrid import proposal_cells
-    from neurosym.study import analysis
-
-    labels: dict[str, int] = {}
-    for task, trace in zip(tasks, traces, strict=True):
-        if not trace:
-            continue
-        steps = [proposal_cells(task, s, loaded) for s in trace]
-        label = analysis.maze_growth(steps, task.start, task.goals)["label"]
-        labels[label] = labels.get(label, 0) + 1
-    return {"labels": labels}
-
-
-def write_report(report: CompareReport, out_dir: Path) -> dict[str, str]:
-    """Write ``compare.csv``, ``summary.json`` and the PNG plots; returns their paths by name."""
-    from neurosym.study import plots
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str] = {}
-    csv_path = out_dir / "compare.csv"
-    with csv_path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in report.rows:
-            writer.writerow({k: "" if row.get(k) is None else row[k] for k in COLUMNS})
-    files["csv"] = str(csv_path)
-    files["accuracy_by_difficulty"] = str(
-        plots.plot_accuracy_by_difficulty(report.rows, out_dir / "accuracy_by_difficulty.png")
-    )
-    files["time"] = str(plots.plot_time_distributions(report.rows, out_dir / "time.png"))
-    if any(r["method"] == "neural" for r in report.rows):
-        path, _ = plots.plot_steps_vs_effort(report.rows, out_dir / "steps_vs_effort.png")
-        files["steps_vs_effort"] = str(path)
-    curve = report.search.get("accuracy_vs_steps")
-    if curve:
-        files["accuracy_vs_steps"] = str(
-            plots.plot_accuracy_vs_steps({"TRM": curve}, out_dir / "accuracy_vs_steps.png")
-        )
-    by_depth = report.search.get("accuracy_vs_depth")
-    if by_depth:
-        depth_path = out_dir / "depth.csv"
-        with depth_path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=DEPTH_COLUMNS)
-            writer.writeheader()
-            for bucket, entry in by_depth["buckets"].items():
-                for (k, acc), (_, acc_all), (_, steps) in zip(
-                    entry["accuracy"], entry["accuracy_all_steps"], entry["mean_steps"], strict=True
-                ):
-                    writer.writerow(
-                        {
-                            "difficulty": bucket,
-                            "depth": k,
-                            "n": entry["n"],
-                            "accuracy": acc,
-                            "accuracy_all_steps": acc_all,
-                            "mean_steps": steps,
-                        }
-                    )
-        files["depth_csv"] = str(depth_path)
-        files["accuracy_vs_depth"] = str(
-            plots.plot_accuracy_vs_depth(
-                {b: e["accuracy"] for b, e in by_depth["buckets"].items()},
-                out_dir / "accuracy_vs_depth.png",
-                trained_depth=by_depth["trained_depth"],
-                counts={b: e["n"] for b, e in by_depth["buckets"].items()},
-                title=f"Accuracy vs test-time depth (halting at {by_depth['halt_threshold']})",
-            )
-        )
-    by_k = report.search.get("accuracy_vs_trajectories")
-    if by_k:
-        k_path = out_dir / "trajectories.csv"
-        with k_path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=TRAJECTORY_COLUMNS)
-            writer.writeheader()
-            for point in by_k["points"]:
-                for rule, r in point["rules"].items():
-                    writer.writerow(
-                        {
-                            "k": point["k"],
-                            "rule": rule,
-                            "n": by_k["n"],
-                            "depth": by_k["depth"],
-                            "noise": by_k["noise"],
-                            "accuracy": r["accuracy"],
-                            "mean_steps": r["mean_steps"],
-                            "s_per_puzzle": point["s_per_puzzle"],
-                        }
-                    )
-        files["trajectories_csv"] = str(k_path)
-        rules = list(by_k["points"][0]["rules"])
-        files["accuracy_vs_trajectories"] = str(
-            plots.plot_accuracy_vs_depth(
-                {r: [(p["k"], p["rules"][r]["accuracy"]) for p in by_k["points"]] for r in rules},
-                out_dir / "accuracy_vs_trajectories.png",
-                title=f"Accuracy vs K noisy trajectories (depth {by_k['depth']}, "
-                f"noise {by_k['noise']}, n={by_k['n']})",
-                xlabel="trajectories K (log scale)",
-                legend_title="selection rule",
-            )
-        )
-    summary_path = out_dir / "summary.json"
-    payload = {
-        "source": report.source,
-        "model_load_s": report.model_load_s,
-        "summary": report.summary,
-        "search": report.search,
-        "files": files,
-    }
-    summary_path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
-    files["summary"] = str(summary_path)
-    return files
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    return str(value)
