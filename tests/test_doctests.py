@@ -43,6 +43,7 @@ MODULES = [
     "neurosym.hybrid",
     "neurosym.proposals",
     "neurosym.study.comparison_inputs",
+    "neurosym.study.maze_marks",
     "neurosym.study.robust",
     "neurosym.study.tracing",
 ]
