@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tasks.encodings import MazeCodec, SudokuCodec, codec_from_spec
+from tasks.encodings import MAZE_FREE_ID, MazeCodec, SudokuCodec, codec_from_spec
 from tasks.errors import (
     CheckpointError,
     ConfigError,
@@ -297,6 +297,12 @@ def _decode(codec: Codec, tokens: np.ndarray, task: SudokuTask | MazeTask) -> An
     return codec.decode_path(tokens, task, strict=True)  # type: ignore[arg-type]
 
 
+def _hint_as(codec: Codec) -> int | None:
+    """What a label-only hint token reads as in this codec's answers: for mazes a free cell
+    (see ``MazeData.hint``); Sudoku has none (a larger vocabulary means more digits)."""
+    return MAZE_FREE_ID if isinstance(codec, MazeCodec) else None
+
+
 def _grid_shape(codec: Codec, task: SudokuTask | MazeTask) -> tuple[int, int]:
     if isinstance(codec, SudokuCodec):
         return codec.size, codec.size
@@ -387,13 +393,17 @@ def _run_batch(
     noise: Tensor | None = None,
     generator: torch.Generator | None = None,
     on_step: CarryHook | None = None,
+    hint_as: int | None = None,
 ) -> Iterator[tuple[Tensor, Tensor, Tensor, Tensor]]:
     """Yield per step ``(rows, tokens, confidence, halt_prob)`` for the rows still running.
 
     ``rows`` indexes ``inputs``; a row that halts (halt prob > ``threshold``, with ``halt``) is
     yielded one last time at that step and not run again, so its answer is frozen. ``vocab``
     limits the answer to the codec's tokens (a size-agnostic model may know more); ``noise``
-    is each row's latent noise scale ([B]), drawn from ``generator``.
+    is each row's latent noise scale ([B]), drawn from ``generator``. With ``hint_as`` the
+    tokens at or above ``vocab`` are label-only hints instead (a maze model trained with
+    ``MazeData(hint="distance")``): the argmax runs over every token and a hint reads as
+    ``hint_as``, a free cell off the path.
 
     ``on_step(step, rows, carry)``, when given, is called after step ``step``'s answer has been
     yielded and before the next step runs (not after the last step), with the rows still
@@ -417,10 +427,13 @@ def _run_batch(
                 generator=generator,
             )
         logits = logits.float()
-        if vocab is not None and vocab < logits.shape[-1]:
+        folds = hint_as is not None and vocab is not None and vocab < logits.shape[-1]
+        if vocab is not None and vocab < logits.shape[-1] and not folds:
             logits = logits[..., :vocab]
         probs = torch.softmax(logits, dim=-1)
         confidence, tokens = probs.max(dim=-1)
+        if folds:
+            tokens = torch.where(tokens >= vocab, hint_as, tokens)
         halt_prob = torch.sigmoid(halt_logits.float())
         yield rows, tokens, confidence, halt_prob
         if step == steps:
@@ -721,6 +734,7 @@ def predict(
                 vocab=vocab,
                 noise=scale,
                 generator=generator,
+                hint_as=_hint_as(group_codec),
             )
             clock = _StepClock(net, inputs.shape[1] + net.config.puzzle_prefix_len, deadline)
             running = inputs.shape[0]
@@ -910,7 +924,15 @@ def evaluate(
         size = inputs.shape[0]
         done = np.zeros(size, dtype=bool)
         for step, (_, tokens, _, halt_prob) in enumerate(
-            _run_batch(net, inputs, steps, halt=False, geometry=geometry, vocab=codec.vocab_size),
+            _run_batch(
+                net,
+                inputs,
+                steps,
+                halt=False,
+                geometry=geometry,
+                vocab=codec.vocab_size,
+                hint_as=_hint_as(codec),
+            ),
             start=1,
         ):
             tok = tokens.cpu().numpy()

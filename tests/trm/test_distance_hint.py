@@ -148,3 +148,33 @@ def test_a_hintless_checkpoint_with_a_larger_vocabulary_stays_inconsistent(tmp_p
     save_checkpoint(out, tensors={k: torch.as_tensor(v) for k, v in tensors.items()}, meta=meta)
     with pytest.raises(CheckpointError, match="does not fit its model config"):
         load_model(out)
+
+
+class _FavourToken(torch.nn.Module):
+    """An lm_head whose logits put ``token`` first at every position."""
+
+    def __init__(self, vocab: int, token: int) -> None:
+        super().__init__()
+        self.vocab, self.token = vocab, token
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(*y.shape[:-1], self.vocab, dtype=y.dtype, device=y.device)
+        logits[..., self.token] = 5.0
+        return logits
+
+
+@pytest.mark.parametrize("token, expected", [(DISTANCE_HINT_ID + 1, MAZE_FREE_ID), (5, 5)])
+def test_a_predicted_hint_reads_as_a_free_cell(token, expected):
+    from trm.config import preset
+    from trm.inference import evaluate
+    from trm.model import TRM
+
+    net = TRM(preset("maze-conv-hint", hidden_size=8, max_supervision_steps=2)).eval()
+    net.lm_head = _FavourToken(9, token)
+    tasks = [generate_perfect_maze(7, 7, rng=s) for s in range(2)]
+    for pred in predict(net, None, tasks, max_steps=2, halt=False):
+        # Not cut to the codec's 6 tokens (which would pick among 0..5 instead): the hint wins
+        # the argmax and is read as "free, off the path".
+        assert set(np.unique(pred.tokens).tolist()) == {expected}
+    scores = evaluate(net, tasks, [union_of_shortest_paths(t) for t in tasks], max_steps=2)
+    assert scores["valid_accuracy_all_steps"] == 0.0
