@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic import model_validator as _model_validator
 from torch import Tensor
 
+from tasks.encodings import MAZE_FREE_ID
 from tasks.errors import CheckpointError, ConfigError, describe_validation_error
 from trm.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
 from trm.config import TRMConfig, preset
@@ -392,21 +393,38 @@ def _build_model(cfg: TrainConfig, device: torch.device, *, warm_start: bool = T
         torch.manual_seed(cfg.seed)
         model = TRM(cfg.trm_config())
     if warm_start and cfg.init_from is not None:
-        _load_initial_weights(model, cfg.init_from, cfg.data.kind)
+        hint_tokens = cfg.data.label_vocab_size() - cfg.data.codec().vocab_size
+        _load_initial_weights(model, cfg.init_from, cfg.data.kind, hint_tokens)
     return model.to(device)
 
 
-def _load_initial_weights(model: TRM, path: str, kind: str) -> None:
-    """Copy a checkpoint's EMA (else raw) weights into ``model``, whose config must match."""
+def _load_initial_weights(model: TRM, path: str, kind: str, hint_tokens: int = 0) -> None:
+    """Copy a checkpoint's EMA (else raw) weights into ``model``, whose config must match.
+
+    With ``hint_tokens`` (a ``MazeData(hint="distance")`` run), a checkpoint trained without
+    hints may have that many fewer tokens: each hint token's embedding and readout rows start
+    as copies of the free cell's, so the warm-started net first answers exactly as before (a
+    hint ties with "free", and inference reads a hint as free) and then learns to split them.
+    """
     source = load_model(path, expected_kind=kind)  # CheckpointError when missing or unfit
     ours, theirs = model.config.model_dump(mode="json"), source.config.model_dump(mode="json")
-    differ = sorted(k for k in ours if ours[k] != theirs.get(k))
+    grow = hint_tokens > 0 and theirs["vocab_size"] + hint_tokens == ours["vocab_size"]
+    differ = sorted(
+        k for k in ours if ours[k] != theirs.get(k) and not (grow and k == "vocab_size")
+    )
     if differ:
         raise ConfigError(
             f"init_from {path!r}: the checkpoint's model differs from this run's in "
             + "; ".join(f"{k} ({theirs.get(k)!r} vs {ours[k]!r})" for k in differ)
         )
-    model.load_state_dict(source.model.state_dict(), strict=True)
+    state = source.model.state_dict()
+    if grow:
+        state = dict(state)
+        for name in ("token_embedding.weight", "lm_head.weight"):
+            rows = state[name]
+            extra = rows[MAZE_FREE_ID].expand(hint_tokens, -1)
+            state[name] = torch.cat((rows, extra), dim=0).contiguous()
+    model.load_state_dict(state, strict=True)
 
 
 # ---------------------------------------------------------------------------- train

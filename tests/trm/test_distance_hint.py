@@ -178,3 +178,51 @@ def test_a_predicted_hint_reads_as_a_free_cell(token, expected):
         assert set(np.unique(pred.tokens).tolist()) == {expected}
     scores = evaluate(net, tasks, [union_of_shortest_paths(t) for t in tasks], max_steps=2)
     assert scores["valid_accuracy_all_steps"] == 0.0
+
+
+def test_a_hintless_checkpoint_warm_starts_a_hinted_run_answering_as_before(tmp_path):
+    from trm.config import preset
+
+    common = {
+        "hidden_size": 8,
+        "max_supervision_steps": 2,
+        "seq_len": 49,
+        "grid_height": 7,
+        "grid_width": 7,
+    }
+    data = {"kind": "maze", "height": 7, "width": 7, "maze": "mixed", "min_size": 5}
+    plain = TrainConfig(preset="maze-conv", model={**common, "vocab_size": 6}, data=data,
+                        steps=2, batch_size=4, eval_every=0, eval_size=0, threads=1)  # fmt: skip
+    train(plain, tmp_path / "plain")
+    hinted = TrainConfig(
+        preset="maze-conv-hint",
+        model=common,
+        data={**data, "hint": "distance"},
+        init_from=str(tmp_path / "plain"),
+        steps=1,
+        batch_size=4,
+        eval_every=0,
+        eval_size=0,
+        threads=1,
+    )
+    from trm.train import _build_model
+
+    net = _build_model(hinted, torch.device("cpu")).eval()
+    old = load_model(tmp_path / "plain").model
+    emb, head = net.token_embedding.weight, net.lm_head.weight
+    assert emb.shape[0] == head.shape[0] == 9
+    assert torch.equal(emb[:6], old.token_embedding.weight) and torch.equal(
+        head[:6], old.lm_head.weight
+    )
+    for k in range(DISTANCE_HINT_ID, 9):
+        assert torch.equal(head[k], head[MAZE_FREE_ID]) and torch.equal(emb[k], emb[MAZE_FREE_ID])
+    tasks = [generate_perfect_maze(7, 7, rng=s) for s in range(3)]
+    before = predict(old, None, tasks, max_steps=2, halt=False)
+    after = predict(net, None, tasks, max_steps=2, halt=False)
+    for a, b in zip(before, after, strict=True):
+        assert np.array_equal(a.tokens, b.tokens) and a.answer == b.answer
+    # Another vocabulary difference is still refused.
+    wrong = hinted.model_copy(update={"data": MazeData(**{**data, "hint": "none"})})
+    with pytest.raises(ConfigError, match="vocab_size"):
+        _build_model(wrong, torch.device("cpu"))
+    assert preset("maze-conv-hint").vocab_size == 9
