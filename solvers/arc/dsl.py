@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from solvers.arc.objects import connect_pixels, repair_periodic, tile_rotations
+
 __all__ = [
     "MAX_SIDE",
     "Program",
@@ -541,6 +543,7 @@ def primitives(in_colours: Iterable[int], out_colours: Iterable[int]) -> list[St
         for r, c in ((1, 2), (2, 1), (2, 2), (3, 3), (1, 3), (3, 1))
     ]
     steps += [_s("mirror", _mirror(k), axes=k) for k in ("h", "v", "hv")]
+    steps.append(_s("tile_rotations", tile_rotations))
     steps += [
         _s("kron_self", _kron_self(False)),
         _s("kron_self", _kron_self(True), where="background"),
@@ -552,12 +555,14 @@ def primitives(in_colours: Iterable[int], out_colours: Iterable[int]) -> list[St
         ]
         steps.append(_s("overlay_halves", _overlay_halves(axis), split=name))
     steps += [_s("extend_lines", _extend_lines(d), axes=d) for d in ("h", "v", "hv")]
+    steps += [_s("connect_pixels", connect_pixels(a), axes=a) for a in ("h", "v", "hv")]
     steps += [_s("fill_holes", _fill_holes(c), colour=c) for c in outs]
     steps += [
         _s("symmetrize", _symmetrize(c, k), damage=c, group=k)
         for c in sorted(set(ins) | {0})
         for k in ("h", "v", "hv", "d4")
     ]
+    steps += [_s("repair_periodic", repair_periodic(c), damage=c) for c in sorted(set(ins) | {0})]
     steps += [_s("keep_colour", _keep_colour(c), colour=c) for c in ins]
     steps += [_s("remove_colour", _remove_colour(c), colour=c) for c in ins]
     steps += [

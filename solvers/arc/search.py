@@ -23,6 +23,7 @@ from solvers.arc.dsl import (
     primitives,
     recolour_step,
 )
+from solvers.arc.objects import describe_object_map, learn_object_map, object_map_fn
 from tasks.arc import MAX_ATTEMPTS, ArcTask
 
 __all__ = ["ArcSearchOutput", "Candidate", "search"]
@@ -32,6 +33,9 @@ _MAX_FRONTIER = 150_000
 #: Local (cellular) rules are learned on states of programs this short only: learning one
 #: costs a pass over every demo cell, too slow to do for every state of a deep level.
 _LOCAL_RULE_MAX_DEPTH = 1
+#: Object maps (recolour or delete each object by a property) are learned on states of
+#: programs this short only.
+_OBJECT_MAP_MAX_DEPTH = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,10 @@ def search(
         recolour = _fit(demo, train_out)
         if recolour is not None and recolour.params[0][1]:
             record(program.then(recolour), tuple(recolour(g) for g in state[n_train:]))
-        elif len(program) <= _LOCAL_RULE_MAX_DEPTH:
+            return
+        if len(program) <= _OBJECT_MAP_MAX_DEPTH and object_maps(program, state):
+            return
+        if len(program) <= _LOCAL_RULE_MAX_DEPTH:
             for shape in ("cross", "3x3"):
                 rule = learn_local_rule(demo, train_out, shape)
                 if rule is None:
@@ -106,6 +113,33 @@ def search(
                 if all(o is not None for o in outs):
                     record(program.then(rule), tuple(outs))  # type: ignore[arg-type]
                     return
+
+    def object_maps(program: Program, state: tuple[Array, ...]) -> bool:
+        """Record every learned object map that fits the demos and knows the test objects."""
+        demo = state[:n_train]
+        if any(g.shape != o.shape for g, o in zip(demo, train_out, strict=True)):
+            return False
+        if any((o[g == 0] != 0).any() for g, o in zip(demo, train_out, strict=True)):
+            return False
+        hit = False
+        for conn8 in (True, False):
+            for prop, table in learn_object_map(demo, train_out, conn8=conn8) or ():
+                step = Step(
+                    "object_map",
+                    object_map_fn(prop, table, conn8),
+                    (
+                        ("by", prop),
+                        ("conn", 8 if conn8 else 4),
+                        ("map", describe_object_map(table)),
+                    ),
+                )
+                outs = [step(g) for g in state[n_train:]]
+                if all(o is not None for o in outs):
+                    record(program.then(step), tuple(outs))  # type: ignore[arg-type]
+                    hit = True
+            if hit:
+                break
+        return hit
 
     def record(final: Program, outs: tuple[Array, ...]) -> None:
         key = _key(outs)
