@@ -57,7 +57,15 @@ def depth_curve(
     import torch
 
     from tasks.verify import verify
-    from trm.inference import _check_steps, _decode, _encode, _geometry, _groups, _run_batch
+    from trm.inference import (
+        _check_steps,
+        _decode,
+        _encode,
+        _geometry,
+        _groups,
+        _hint_as,
+        _run_batch,
+    )
 
     net = loaded.model
     depths = sorted(set(int(d) for d in depths))
@@ -84,6 +92,7 @@ def depth_curve(
                     halt_threshold,
                     geometry=geometry,
                     vocab=codec.vocab_size,
+                    hint_as=_hint_as(codec),
                 ),
                 start=1,
             ):
