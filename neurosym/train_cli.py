@@ -76,16 +76,6 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
         "loop_prob": 0.5,
         "label": "union",
     },
-    "maze-conv-hint": {
-        "kind": "maze",
-        "height": 15,
-        "width": 15,
-        "maze": "mixed",
-        "min_size": 5,
-        "loop_prob": 0.5,
-        "label": "union",
-        "hint": "distance",
-    },
     "trm-mlp-sudoku": {
         "kind": "sudoku",
         "box_rows": 3,
@@ -115,6 +105,8 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
         "max_givens": 30,
     },
 }
+# maze-conv with the distance hints of MazeData(hint="distance") (preset maze-conv-hint).
+PRESET_DATA["maze-conv-hint"] = {**PRESET_DATA["maze-conv"], "hint": "distance"}
 
 
 class Progress:

@@ -294,6 +294,19 @@ class TRMConfig(BaseModel):
         return self.n_improve_steps * (self.n_latent_steps + 1) * self.num_layers
 
 
+_MAZE_CONV = dict(
+    vocab_size=6,
+    seq_len=225,
+    hidden_size=64,
+    num_heads=4,
+    mixer="conv",
+    grid_height=15,
+    grid_width=15,
+    puzzle_prefix_len=1,
+    n_latent_steps=3,
+    n_improve_steps=2,
+    max_supervision_steps=16,
+)
 _PAPER_SUDOKU = dict(vocab_size=11, seq_len=81, hidden_size=512, num_heads=8, puzzle_prefix_len=16)
 _PAPER_ARC = dict(
     vocab_size=12,
@@ -406,34 +419,10 @@ PRESETS: dict[str, TRMConfig] = {
     ),
     # Mazes with a 3x3 convolution mixer: local, so a network trained on a 15x15 canvas runs
     # on any H x W, given more recursion (each block application moves information one cell).
-    "maze-conv": TRMConfig(
-        vocab_size=6,
-        seq_len=225,
-        hidden_size=64,
-        num_heads=4,
-        mixer="conv",
-        grid_height=15,
-        grid_width=15,
-        puzzle_prefix_len=1,
-        n_latent_steps=3,
-        n_improve_steps=2,
-        max_supervision_steps=16,
-    ),
+    "maze-conv": TRMConfig(**_MAZE_CONV),
     # maze-conv whose labels also carry each free cell's BFS distance from the start mod 3
     # (MazeData(hint="distance")): 3 label-only tokens, hence vocab_size 9.
-    "maze-conv-hint": TRMConfig(
-        vocab_size=9,
-        seq_len=225,
-        hidden_size=64,
-        num_heads=4,
-        mixer="conv",
-        grid_height=15,
-        grid_width=15,
-        puzzle_prefix_len=1,
-        n_latent_steps=3,
-        n_improve_steps=2,
-        max_supervision_steps=16,
-    ),
+    "maze-conv-hint": TRMConfig(**{**_MAZE_CONV, "vocab_size": 9}),
     # The paper's models: 5,028,866 / 6,828,034 / 6,822,914 trainable parameters.
     "trm-mlp-sudoku": TRMConfig(**_PAPER_SUDOKU, mixer="mlp", n_latent_steps=6, n_improve_steps=3),
     "trm-att-sudoku": TRMConfig(
