@@ -172,6 +172,11 @@ def search(
                 tried += 1
                 new = []
                 for grid in state:
+                    # one step on a 30x30 grid can cost ~10 ms (object crops), and a state holds
+                    # every demo and test grid: check the clock per grid, not only per step
+                    if time.perf_counter() > deadline:
+                        timed_out = True
+                        break
                     out = step(grid)
                     if out is None:
                         break
@@ -186,6 +191,8 @@ def search(
                     consider(candidate, new_state)
                     if keep and len(nxt) < _MAX_FRONTIER:
                         nxt.append((candidate, new_state))
+                if timed_out:
+                    break
             if timed_out:
                 break
         if found and first_found_depth is None:
