@@ -26,6 +26,8 @@ MODULES = [
     "trm.data",
     "trm.train",
     "trm.inference",
+    "trm.rollout",
+    "trm.step_cost",
     "solvers.sudoku_sat",
     "solvers.sudoku_cpsat",
     "solvers.sudoku_backtrack",

@@ -4,34 +4,40 @@ evaluate accuracy (exact, valid, per cell) with halting and with every supervisi
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 import os
-import time
-import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
 
-from tasks.encodings import MAZE_FREE_ID, MazeCodec, SudokuCodec, codec_from_spec
-from tasks.errors import (
-    CheckpointError,
-    ConfigError,
-    InvalidTaskError,
-    SolverTimeoutError,
-    UnsupportedTaskError,
-)
-from tasks.maze import Cell, MazeTask
-from tasks.sudoku import SudokuGrid, SudokuTask
+from tasks.encodings import MazeCodec, SudokuCodec, codec_from_spec
+from tasks.errors import CheckpointError, ConfigError, InvalidTaskError, SolverTimeoutError
+from tasks.maze import MazeTask
+from tasks.sudoku import SudokuTask
 from tasks.verify import verify
 from trm.checkpoint import load_checkpoint, strip_prefix
-from trm.config import TRMConfig, swiglu_hidden_size
-from trm.model import TRM, Carry, Geometry
+from trm.config import TRMConfig
+from trm.model import TRM
+from trm.rollout import (
+    MAX_TEST_STEPS,
+    Answer,
+    Codec,
+    LoadedModel,
+    check_steps,
+    codec_for,
+    decode_answer,
+    encode_tasks,
+    geometry_of,
+    grid_shape,
+    group_by_codec,
+    hint_token,
+    resolve,
+    run_batch,
+)
+from trm.step_cost import STEP_COST_MARGIN, StepClock, calibrate_step_rate, step_flops
 
 __all__ = [
     "LoadedModel",
@@ -49,39 +55,15 @@ __all__ = [
     "evaluate",
     "calibrate_step_rate",
     "step_flops",
+    "STEP_COST_MARGIN",
 ]
 
 #: How one answer is chosen among K trajectories: the highest final halt probability, the
 #: first trajectory to halt (fewest steps, then the higher halt probability), or the most
 #: frequent answer (ties: the higher mean halt probability).
 SELECTION_RULES = ("halt", "first", "vote")
-#: Upper bounds of the test-time knobs (a typo like 1e9 steps fails fast instead of hanging).
-MAX_TEST_STEPS = 4096
+#: Upper bound of the trajectories per task (a typo fails fast instead of hanging).
 MAX_TRAJECTORIES = 256
-#: Under a deadline a supervision step starts only when ``now + margin * estimate`` still lies
-#: before it: one step cannot be interrupted (a 201x201 maze with 8 trajectories takes over a
-#: minute per step on one CPU thread), so a step that would not end in time never starts.
-STEP_COST_MARGIN = 1.25
-
-Codec = SudokuCodec | MazeCodec
-Answer = SudokuGrid | list[Cell]
-#: ``on_step(step, rows, carry) -> Carry | None`` of :func:`_run_batch`.
-CarryHook = Callable[[int, Tensor, Carry], "Carry | None"]
-
-
-@dataclass(slots=True)
-class LoadedModel:
-    """A TRM rebuilt from a checkpoint, in eval mode, with its codec and metadata."""
-
-    model: TRM
-    config: TRMConfig
-    codec: Codec
-    meta: dict[str, Any]
-
-    @property
-    def kind(self) -> str:
-        """``"sudoku"`` or ``"maze"``."""
-        return self.codec.kind
 
 
 @dataclass(slots=True)
@@ -187,150 +169,6 @@ def load_model(
     return LoadedModel(model=model, config=config, codec=codec, meta=meta)
 
 
-def _resolve(model: TRM | LoadedModel, codec: Codec | None) -> tuple[TRM, Codec | None]:
-    """The bare network and the codec to use (None: one per task, for size-agnostic models)."""
-    if isinstance(model, LoadedModel):
-        net = model.model
-        if codec is None and not net.config.size_agnostic:
-            codec = model.codec
-    elif isinstance(model, TRM):
-        net = model
-        if codec is None and not net.config.size_agnostic:
-            raise ConfigError("a bare TRM needs its codec")
-    else:
-        raise ConfigError(f"model must be a TRM or LoadedModel, got {type(model).__name__}")
-    if codec is not None:
-        _check_codec(net, codec)
-    return net, codec
-
-
-def _check_codec(net: TRM, codec: Codec) -> None:
-    cfg = net.config
-    if cfg.size_agnostic:
-        if codec.vocab_size > cfg.vocab_size:
-            raise UnsupportedTaskError(
-                f"this model's vocabulary has {cfg.vocab_size} tokens; a {_describe(codec)} "
-                f"needs {codec.vocab_size}"
-            )
-        return
-    if (codec.vocab_size, codec.seq_len) != (cfg.vocab_size, cfg.seq_len):
-        raise ConfigError(
-            f"codec (vocab {codec.vocab_size}, seq {codec.seq_len}) does not fit the model "
-            f"(vocab {cfg.vocab_size}, seq {cfg.seq_len})"
-        )
-
-
-def _describe(codec: Codec) -> str:
-    if isinstance(codec, SudokuCodec):
-        return f"{codec.size}x{codec.size} Sudoku"
-    return f"{codec.height}x{codec.width} maze canvas"
-
-
-def codec_for(model: TRM | LoadedModel, task: SudokuTask | MazeTask) -> Codec:
-    """The codec that runs ``task`` through ``model``: the checkpoint's own for the paper's
-    fixed-size mixers, the task's exact size for the size-agnostic ones (``peers``, ``conv``).
-
-    Raises
-    ------
-    UnsupportedTaskError
-        When the model cannot run the task (another kind, a size it was not built for, or more
-        digits than its vocabulary), naming what it covers.
-
-    Examples
-    --------
-    >>> from trm.config import preset
-    >>> net = TRM(preset("maze-conv", hidden_size=8))
-    >>> codec_for(net, MazeTask.parse("S.#\\n#.G")).seq_len
-    6
-    """
-    net = model.model if isinstance(model, LoadedModel) else model
-    if not isinstance(net, TRM):
-        raise ConfigError(f"model must be a TRM or LoadedModel, got {type(model).__name__}")
-    cfg = net.config
-    kind = "sudoku" if cfg.mixer == "peers" else "maze" if cfg.mixer == "conv" else None
-    if isinstance(model, LoadedModel):
-        kind = model.kind
-    task_kind = "sudoku" if isinstance(task, SudokuTask) else "maze"
-    if not isinstance(task, SudokuTask | MazeTask):
-        raise UnsupportedTaskError(f"expected a SudokuTask or MazeTask, got {type(task).__name__}")
-    if kind is not None and kind != task_kind:
-        raise UnsupportedTaskError(f"this model answers {kind} tasks, not {task_kind} tasks")
-    if not cfg.size_agnostic:
-        if not isinstance(model, LoadedModel):
-            raise ConfigError("a bare TRM with a fixed-size mixer needs its codec")
-        codec = model.codec
-        try:
-            codec._check_task(task)  # noqa: SLF001 (same project)
-        except InvalidTaskError as exc:
-            raise UnsupportedTaskError(f"this model covers a {_describe(codec)}: {exc}") from None
-        if isinstance(codec, SudokuCodec) and (task.box_rows, task.box_cols) != (
-            codec.box_rows,
-            codec.box_cols,
-        ):
-            raise UnsupportedTaskError(
-                f"this model covers {codec.box_rows}x{codec.box_cols}-box Sudoku only"
-            )
-        return codec
-    codec = SudokuCodec.for_task(task) if isinstance(task, SudokuTask) else MazeCodec.for_task(task)
-    if codec.vocab_size > cfg.vocab_size:
-        raise UnsupportedTaskError(
-            f"this model's vocabulary covers Sudoku up to {cfg.vocab_size - 2} digits; a "
-            f"{codec.size}x{codec.size} grid needs {codec.size}"
-        )
-    return codec
-
-
-def _geometry(codec: Codec) -> Geometry:
-    if isinstance(codec, SudokuCodec):
-        return Geometry(codec.size, codec.size, codec.box_rows, codec.box_cols)
-    return Geometry(codec.height, codec.width)
-
-
-def _encode(codec: Codec, tasks: Sequence[SudokuTask | MazeTask]) -> np.ndarray:
-    return codec.encode_batch(list(tasks))
-
-
-def _decode(codec: Codec, tokens: np.ndarray, task: SudokuTask | MazeTask) -> Answer:
-    if isinstance(codec, SudokuCodec):
-        return codec.decode(tokens)
-    # Strict: the network's marks must be the path itself (see MazeCodec.decode_path).
-    return codec.decode_path(tokens, task, strict=True)  # type: ignore[arg-type]
-
-
-def _hint_as(codec: Codec) -> int | None:
-    """What a label-only hint token reads as in this codec's answers: for mazes a free cell
-    (see ``MazeData.hint``); Sudoku has none (a larger vocabulary means more digits)."""
-    return MAZE_FREE_ID if isinstance(codec, MazeCodec) else None
-
-
-def _grid_shape(codec: Codec, task: SudokuTask | MazeTask) -> tuple[int, int]:
-    if isinstance(codec, SudokuCodec):
-        return codec.size, codec.size
-    return task.height, task.width  # type: ignore[union-attr]
-
-
-def _autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def _check_steps(model: TRM, max_steps: int | None) -> int:
-    limit = model.config.max_supervision_steps
-    if max_steps is None:
-        return limit
-    if (
-        isinstance(max_steps, bool)
-        or not isinstance(max_steps, int)
-        or not 1 <= max_steps <= MAX_TEST_STEPS
-    ):
-        raise ConfigError(
-            f"max_steps must be an int in 1..{MAX_TEST_STEPS} (the model was trained with "
-            f"{limit}), got {max_steps!r}"
-        )
-    return max_steps
-
-
 def check_trajectories(trajectories: object) -> int:
     """``trajectories`` if it is an int in ``1..MAX_TRAJECTORIES``, else :class:`ConfigError`.
 
@@ -375,201 +213,6 @@ def check_halt_threshold(threshold: float) -> float:
     if not 0.0 <= float(threshold) < 1.0:
         raise ConfigError(f"halt_threshold must lie in [0, 1), got {threshold!r}")
     return float(threshold)
-
-
-_check_threshold = check_halt_threshold  # the name other modules used first
-
-
-@torch.inference_mode()
-def _run_batch(
-    model: TRM,
-    inputs: Tensor,
-    steps: int,
-    halt: bool,
-    threshold: float = 0.5,
-    *,
-    geometry: Geometry | None = None,
-    vocab: int | None = None,
-    noise: Tensor | None = None,
-    generator: torch.Generator | None = None,
-    on_step: CarryHook | None = None,
-    hint_as: int | None = None,
-) -> Iterator[tuple[Tensor, Tensor, Tensor, Tensor]]:
-    """Yield per step ``(rows, tokens, confidence, halt_prob)`` for the rows still running.
-
-    ``rows`` indexes ``inputs``; a row that halts (halt prob > ``threshold``, with ``halt``) is
-    yielded one last time at that step and not run again, so its answer is frozen. ``vocab``
-    limits the answer to the codec's tokens (a size-agnostic model may know more); ``noise``
-    is each row's latent noise scale ([B]), drawn from ``generator``. With ``hint_as`` the
-    tokens at or above ``vocab`` are label-only hints instead (a maze model trained with
-    ``MazeData(hint="distance")``): the argmax runs over every token and a hint reads as
-    ``hint_as``, a free cell off the path.
-
-    ``on_step(step, rows, carry)``, when given, is called after step ``step``'s answer has been
-    yielded and before the next step runs (not after the last step), with the rows still
-    running and their carry (``y`` the answer embedding, ``z`` the latent, each [len(rows),
-    L + prefix, D]); a :class:`~trm.model.Carry` it returns, of the same shapes, replaces the
-    carry (perturbation experiments, :mod:`neurosym.study.perturb`); ``None`` keeps it. The
-    default (no hook) runs exactly as before.
-    """
-    device = model.y_init.device
-    inputs = inputs.to(device)
-    rows = torch.arange(inputs.shape[0], device=device)
-    carry = model.initial_carry(inputs.shape[0], device, geometry=geometry)
-    scale = None if noise is None else noise.to(device)
-    for step in range(1, steps + 1):
-        with _autocast(device):
-            carry, logits, halt_logits = model(
-                inputs,
-                carry,
-                geometry=geometry,
-                latent_noise=0.0 if scale is None else scale[:, None, None],
-                generator=generator,
-            )
-        logits = logits.float()
-        folds = hint_as is not None and vocab is not None and vocab < logits.shape[-1]
-        if vocab is not None and vocab < logits.shape[-1] and not folds:
-            logits = logits[..., :vocab]
-        probs = torch.softmax(logits, dim=-1)
-        confidence, tokens = probs.max(dim=-1)
-        if folds:
-            tokens = torch.where(tokens >= vocab, hint_as, tokens)
-        halt_prob = torch.sigmoid(halt_logits.float())
-        yield rows, tokens, confidence, halt_prob
-        if step == steps:
-            return
-        if on_step is not None:
-            replaced = on_step(step, rows, carry)
-            if replaced is not None:
-                carry = replaced
-        if halt:
-            keep = halt_prob <= threshold
-            if not bool(keep.any()):
-                return
-            if not bool(keep.all()):
-                rows, inputs = rows[keep], inputs[keep]
-                carry.y, carry.z = carry.y[keep], carry.z[keep]
-                if scale is not None:
-                    scale = scale[keep]
-
-
-def step_flops(net: TRM, tokens: int, rows: int = 1) -> float:
-    """Rough floating-point operations of one supervision step of ``rows`` sequences of
-    ``tokens`` positions (prefix included): every network application's matrix products.
-
-    Only ratios matter: :func:`predict` turns it into seconds with a rate measured on this
-    model (see :data:`STEP_COST_MARGIN`), so the constant factors need not be exact.
-
-    Examples
-    --------
-    >>> from trm.config import preset
-    >>> net = TRM(preset("maze-conv", hidden_size=8))
-    >>> step_flops(net, 226, rows=2) == 2 * step_flops(net, 226)
-    True
-    """
-    cfg = net.config
-    width = cfg.hidden_size
-    per_token = 6.0 * width * swiglu_hidden_size(width, cfg.expansion)  # the channel SwiGLU
-    if cfg.mixer == "conv":
-        per_token += 18.0 * width * width  # 3x3 kernel, width -> width
-    elif cfg.mixer == "mlp":
-        per_token += 6.0 * width * swiglu_hidden_size(tokens, cfg.expansion)
-    else:  # attention over every position (a peer mask still computes the full product)
-        per_token += 8.0 * width * width + 4.0 * tokens * width
-    applications = cfg.n_improve_steps * (cfg.n_latent_steps + 1) * cfg.num_layers
-    readout = 2.0 * width * cfg.vocab_size
-    return float(rows) * tokens * (per_token * applications + readout)
-
-
-#: Measured seconds per :func:`step_flops` unit, per model, keyed by (torch threads, size
-#: bucket): small batches run at a worse rate than large ones, so a rate is reused only for
-#: its own bucket or, pessimistically, taken from a smaller one.
-_STEP_RATES: weakref.WeakKeyDictionary[TRM, dict[tuple[int, int], float]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _bucket(flops: float) -> int:
-    return int(math.log2(max(flops, 1.0)))
-
-
-def _record_rate(net: TRM, flops: float, seconds: float) -> None:
-    rates = _STEP_RATES.setdefault(net, {})
-    rates[(torch.get_num_threads(), _bucket(flops))] = seconds / max(flops, 1.0)
-
-
-def _rate(net: TRM, flops: float) -> float:
-    """Seconds per flop for a step of ``flops``: measured at this size, else at the nearest
-    smaller size, else calibrated now on one sequence of the training grid."""
-    threads, bucket = torch.get_num_threads(), _bucket(flops)
-    known = {b: r for (t, b), r in _STEP_RATES.get(net, {}).items() if t == threads}
-    smaller = [b for b in known if b <= bucket]
-    if smaller:
-        return known[max(smaller)]
-    if known:  # only larger batches measured: their rate is optimistic for this one
-        return max(known.values()) * 2.0
-    return _calibrate(net)
-
-
-def calibrate_step_rate(model: TRM | LoadedModel) -> float:
-    """Seconds per :func:`step_flops` unit of ``model`` at torch's current thread count: what
-    :func:`predict` estimates its first step under a deadline with. Measured once (one step
-    on one sequence of the training grid, a few milliseconds), then reused; call it before a
-    deadline's clock starts to keep the measurement out of the time limit.
-
-    Examples
-    --------
-    >>> from trm.config import preset
-    >>> calibrate_step_rate(TRM(preset("sudoku6-tiny", hidden_size=16))) > 0
-    True
-    """
-    net = model.model if isinstance(model, LoadedModel) else model
-    if not isinstance(net, TRM):
-        raise ConfigError(f"model must be a TRM or LoadedModel, got {type(model).__name__}")
-    threads = torch.get_num_threads()
-    known = [r for (t, _), r in sorted(_STEP_RATES.get(net, {}).items()) if t == threads]
-    return known[0] if known else _calibrate(net)
-
-
-@torch.inference_mode()
-def _calibrate(net: TRM) -> float:
-    """Time one supervision step on one all-padding sequence of the model's training grid."""
-    geometry = net.geometry
-    device = net.y_init.device
-    inputs = torch.zeros(1, geometry.seq_len, dtype=torch.long, device=device)
-    flops = step_flops(net, geometry.seq_len + net.config.puzzle_prefix_len)
-    best = math.inf
-    for _ in range(2):  # the first run pays for allocations
-        carry = net.initial_carry(1, device, geometry=geometry)
-        t0 = time.perf_counter()
-        with _autocast(device):
-            _, logits, _ = net(
-                inputs, carry, geometry=geometry if net.config.size_agnostic else None
-            )
-        logits.sum().item()  # waits for a GPU to finish the step
-        best = min(best, time.perf_counter() - t0)
-    _record_rate(net, flops, best)
-    return best / flops
-
-
-def _step_estimate(net: TRM, tokens: int, rows: int) -> tuple[float, float]:
-    """``(flops, estimated seconds)`` of one step of ``rows`` sequences."""
-    flops = step_flops(net, tokens, rows)
-    return flops, flops * _rate(net, flops)
-
-
-def _groups(
-    net: TRM, codec: Codec | None, tasks: Sequence[SudokuTask | MazeTask]
-) -> list[tuple[Codec, list[int]]]:
-    """Task indices grouped by the codec that runs them (one group for fixed-size models)."""
-    if codec is not None:
-        return [(codec, list(range(len(tasks))))]
-    groups: dict[str, tuple[Codec, list[int]]] = {}
-    for i, task in enumerate(tasks):
-        c = codec_for(net, task)
-        key = json.dumps(c.spec(), sort_keys=True)
-        groups.setdefault(key, (c, []))[1].append(i)
-    return list(groups.values())
 
 
 def select_candidate(cands: Sequence[Candidate], rule: str) -> int:
@@ -691,8 +334,8 @@ def predict(
     >>> len(p.candidates), 0 <= p.selected < 4
     (4, True)
     """
-    net, codec = _resolve(model, codec)
-    steps = _check_steps(net, max_steps)
+    net, codec = resolve(model, codec)
+    steps = check_steps(net, max_steps)
     _check_batch_size(batch_size)
     threshold = check_halt_threshold(halt_threshold)
     k, noise = _check_trajectories(trajectories, noise, select)
@@ -708,11 +351,11 @@ def predict(
     out: list[Prediction | None] = [None] * len(tasks)
     device = net.y_init.device
     generator = torch.Generator(device=device).manual_seed(seed) if k > 1 and noise > 0 else None
-    for group_codec, members in _groups(net, codec, tasks):
+    for group_codec, members in group_by_codec(net, codec, tasks):
         group_tasks = [tasks[i] for i in members]
-        geometry = _geometry(group_codec) if net.config.size_agnostic else None
+        geometry = geometry_of(group_codec) if net.config.size_agnostic else None
         vocab = group_codec.vocab_size
-        inputs_np = _encode(group_codec, group_tasks)
+        inputs_np = encode_tasks(group_codec, group_tasks)
         for start in range(0, len(members), batch_size):
             chunk = inputs_np[start : start + batch_size]
             size = chunk.shape[0]
@@ -724,7 +367,7 @@ def predict(
                 scale[:size] = 0.0
             last: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
             steps_log: dict[int, list[tuple[np.ndarray, float]]] = {}
-            batch = _run_batch(
+            batch = run_batch(
                 net,
                 inputs,
                 steps,
@@ -734,9 +377,9 @@ def predict(
                 vocab=vocab,
                 noise=scale,
                 generator=generator,
-                hint_as=_hint_as(group_codec),
+                hint_as=hint_token(group_codec),
             )
-            clock = _StepClock(net, inputs.shape[1] + net.config.puzzle_prefix_len, deadline)
+            clock = StepClock(net, inputs.shape[1] + net.config.puzzle_prefix_len, deadline)
             running = inputs.shape[0]
             timed_out = False
             for step in range(1, steps + 1):
@@ -766,7 +409,7 @@ def predict(
             for j in range(size):
                 i = members[start + j]
                 task = tasks[i]
-                h, w = _grid_shape(group_codec, task)
+                h, w = grid_shape(group_codec, task)
                 cands = []
                 for t in range(k):
                     tok, conf, prob, used = last[t * size + j]
@@ -774,7 +417,7 @@ def predict(
                         conf = conf.reshape(group_codec.height, group_codec.width)[:h, :w]
                     cands.append(
                         Candidate(
-                            answer=_decode(group_codec, tok, task),
+                            answer=decode_answer(group_codec, tok, task),
                             tokens=tok.astype(np.int64),
                             confidence=np.asarray(conf, dtype=np.float32).reshape(h, w),
                             steps=used,
@@ -786,7 +429,7 @@ def predict(
                 step_trace = None
                 if trace:
                     step_trace = [
-                        TraceStep(_decode(group_codec, tok, task), prob, tok)
+                        TraceStep(decode_answer(group_codec, tok, task), prob, tok)
                         for tok, prob in steps_log[chosen * size + j]
                     ]
                 out[i] = Prediction(
@@ -801,34 +444,6 @@ def predict(
                     timed_out=timed_out,
                 )
     return out  # type: ignore[return-value]
-
-
-class _StepClock:
-    """Admits supervision steps against a deadline (see :func:`predict`) and keeps the
-    measured rates for the next estimate. Without a deadline it admits every step, untimed."""
-
-    def __init__(self, net: TRM, tokens: int, deadline: float | None) -> None:
-        self.net, self.tokens, self.deadline = net, tokens, deadline
-        self.estimate_s = 0.0
-        self.started = 0.0
-
-    def admits(self, rows: int) -> bool:
-        if self.deadline is None:
-            return True
-        if rows <= 0:
-            return True  # nothing left to run: the batch ends by itself
-        _, self.estimate_s = _step_estimate(self.net, self.tokens, rows)
-        self.started = time.perf_counter()
-        return self.started + STEP_COST_MARGIN * self.estimate_s <= self.deadline
-
-    def ran(self, rows: int) -> None:
-        if self.deadline is not None:
-            flops = step_flops(self.net, self.tokens, rows)
-            _record_rate(self.net, flops, time.perf_counter() - self.started)
-
-    def describe(self) -> str:
-        left = (self.deadline or 0.0) - time.perf_counter()
-        return f"a step estimated at {self.estimate_s:.3g} s, {max(left, 0.0):.3g} s left"
 
 
 def _labels(codec: Codec, tasks: Sequence[Any], solutions: Sequence[Any]) -> np.ndarray:
@@ -894,9 +509,9 @@ def evaluate(
     >>> m["n"], m["mean_steps"], 0.0 <= m["cell_accuracy"] <= 1.0
     (4, 4.0, True)
     """
-    net, codec = _resolve(model, codec)
+    net, codec = resolve(model, codec)
     if codec is None:  # a size-agnostic model: the tasks' own size, one size per call
-        groups = _groups(net, None, list(tasks))
+        groups = group_by_codec(net, None, list(tasks))
         if len(groups) > 1:
             raise ConfigError(
                 f"evaluate takes tasks of one size at a time; got {len(groups)} sizes"
@@ -906,8 +521,8 @@ def evaluate(
         )
         if codec is None:
             raise ConfigError("a bare TRM needs its codec")
-    geometry = _geometry(codec) if net.config.size_agnostic else None
-    steps = _check_steps(net, max_steps)
+    geometry = geometry_of(codec) if net.config.size_agnostic else None
+    steps = check_steps(net, max_steps)
     _check_batch_size(batch_size)
     threshold = check_halt_threshold(halt_threshold)
     tasks, solutions = list(tasks), list(solutions)
@@ -915,7 +530,7 @@ def evaluate(
         raise ConfigError(f"{len(tasks)} tasks but {len(solutions)} solutions")
     n = len(tasks)
     labels = _labels(codec, tasks, solutions)
-    inputs_np = _encode(codec, tasks)
+    inputs_np = encode_tasks(codec, tasks)
     halted_tokens = np.zeros_like(labels)
     final_tokens = np.zeros_like(labels)
     used = np.zeros(n, dtype=np.int64)
@@ -924,14 +539,14 @@ def evaluate(
         size = inputs.shape[0]
         done = np.zeros(size, dtype=bool)
         for step, (_, tokens, _, halt_prob) in enumerate(
-            _run_batch(
+            run_batch(
                 net,
                 inputs,
                 steps,
                 halt=False,
                 geometry=geometry,
                 vocab=codec.vocab_size,
-                hint_as=_hint_as(codec),
+                hint_as=hint_token(codec),
             ),
             start=1,
         ):
@@ -949,7 +564,7 @@ def evaluate(
         if n == 0:
             return 0.0, 0.0, 0.0
         exact = (pred == labels).all(axis=1)
-        valid = [verify(t, _decode(codec, p, t)).ok for t, p in zip(tasks, pred, strict=True)]
+        valid = [verify(t, decode_answer(codec, p, t)).ok for t, p in zip(tasks, pred, strict=True)]
         return float(exact.mean()), float(np.mean(valid)), float((pred == labels).mean())
 
     exact, valid, cell = scores(halted_tokens)

@@ -505,7 +505,7 @@ def run_compression(
     variant's weights under ``weights/``. Returns the table rows.
     """
     from neurosym.outputs import check_output_dir
-    from trm.inference import MAX_TEST_STEPS, _check_threshold, load_model
+    from trm.inference import MAX_TEST_STEPS, check_halt_threshold, load_model
 
     chosen = resolve_models(models)
     levels = parse_float_list(sparsities, "sparsities", 0.0, 1.0) if sparsities else []
@@ -515,7 +515,7 @@ def run_compression(
     _check_int(seed, "seed", 0)
     if max_steps is not None:
         _check_int(max_steps, "max_steps", 1, MAX_TEST_STEPS)
-    threshold = _check_threshold(halt_threshold)
+    threshold = check_halt_threshold(halt_threshold)
     out = check_output_dir(out_dir, "--out")
     csv_path, json_path = (
         guarded_path(out, "compression.csv"),

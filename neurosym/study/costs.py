@@ -153,18 +153,18 @@ def check_watts(watts: object) -> float:
 def _inputs(loaded: Any, task: Any, batch: int) -> tuple[Any, Any, Any]:
     import torch
 
-    from trm.inference import _encode, _geometry, codec_for
+    from trm.rollout import codec_for, encode_tasks, geometry_of
 
     codec = codec_for(loaded, task)
-    geometry = _geometry(codec) if loaded.config.size_agnostic else None
-    return codec, geometry, torch.from_numpy(_encode(codec, [task] * batch))
+    geometry = geometry_of(codec) if loaded.config.size_agnostic else None
+    return codec, geometry, torch.from_numpy(encode_tasks(codec, [task] * batch))
 
 
 def step_flops(loaded: Any, task: Any, *, batch: int = 1) -> int:
     """FLOPs of one supervision step of ``batch`` copies of ``task`` through ``loaded``, as
     :class:`~torch.utils.flop_counter.FlopCounterMode` counts them (2 per multiply-add).
 
-    The step runs through :func:`trm.inference._run_batch`, the loop every prediction uses.
+    The step runs through :func:`trm.rollout.run_batch`, the loop every prediction uses.
 
     Examples
     --------
@@ -181,12 +181,12 @@ def step_flops(loaded: Any, task: Any, *, batch: int = 1) -> int:
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    from trm.inference import _run_batch
+    from trm.rollout import run_batch
 
     _check_int(batch, "batch", 1)
     codec, geometry, inputs = _inputs(loaded, task, batch)
     with FlopCounterMode(display=False) as counter:
-        for _ in _run_batch(
+        for _ in run_batch(
             loaded.model, inputs, 1, False, geometry=geometry, vocab=codec.vocab_size
         ):
             pass

@@ -107,17 +107,24 @@ def step_outcomes(
     """Halt probability and verified answer after every step of a no-halting run.
 
     Returns ``(halt_prob, correct)``, each ``[len(tasks), max_steps]`` (float64 / bool).
-    Runs through :func:`trm.inference._run_batch`, the loop :func:`trm.inference.predict`
+    Runs through :func:`trm.rollout.run_batch`, the loop :func:`trm.inference.predict`
     uses, on one torch thread; ``noise`` > 0 perturbs every task's z (seeded by ``seed``).
     """
     import torch
 
     from neurosym.neural import torch_threads
     from tasks.verify import verify
-    from trm.inference import _check_steps, _decode, _encode, _geometry, _groups, _run_batch
+    from trm.rollout import (
+        check_steps,
+        decode_answer,
+        encode_tasks,
+        geometry_of,
+        group_by_codec,
+        run_batch,
+    )
 
     net = loaded.model
-    steps = _check_steps(net, max_steps)
+    steps = check_steps(net, max_steps)
     if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 10:
         raise ConfigError(f"noise must be a number in [0, 10], got {noise!r}")
     _check_int(batch_size, "batch_size", 1)
@@ -127,15 +134,15 @@ def step_outcomes(
     fixed = None if net.config.size_agnostic else loaded.codec
     generator = torch.Generator().manual_seed(seed) if noise > 0 else None
     with torch_threads(1):
-        for codec, members in _groups(net, fixed, list(tasks)):
-            geometry = _geometry(codec) if net.config.size_agnostic else None
-            inputs_np = _encode(codec, [tasks[i] for i in members])
+        for codec, members in group_by_codec(net, fixed, list(tasks)):
+            geometry = geometry_of(codec) if net.config.size_agnostic else None
+            inputs_np = encode_tasks(codec, [tasks[i] for i in members])
             for lo in range(0, len(members), batch_size):
                 chunk = members[lo : lo + batch_size]
                 inputs = torch.from_numpy(inputs_np[lo : lo + batch_size])
                 scale = torch.full((len(chunk),), float(noise)) if generator else None
                 for step, (rows, tokens, _, probs) in enumerate(
-                    _run_batch(
+                    run_batch(
                         net,
                         inputs,
                         steps,
@@ -150,7 +157,9 @@ def step_outcomes(
                     for j, row in enumerate(rows.tolist()):
                         i = chunk[row]
                         halt_prob[i, step] = p[j]
-                        correct[i, step] = verify(tasks[i], _decode(codec, tok[j], tasks[i])).ok
+                        correct[i, step] = verify(
+                            tasks[i], decode_answer(codec, tok[j], tasks[i])
+                        ).ok
     return halt_prob, correct
 
 
@@ -228,12 +237,12 @@ def run_halting(
     ``out_dir`` (created). Returns the rows (with their bins and halting steps)."""
     from neurosym.outputs import check_output_dir
     from neurosym.study.compression import resolve_models
-    from trm.inference import MAX_TEST_STEPS, _check_threshold, load_model
+    from trm.inference import MAX_TEST_STEPS, check_halt_threshold, load_model
 
     chosen = resolve_models(models)
     depth_list = _int_list(depths, "depths", MAX_TEST_STEPS)
     noise_list = _noise_list(noises)
-    threshold = _check_threshold(halt_threshold)
+    threshold = check_halt_threshold(halt_threshold)
     _check_int(n, "n", 1)
     _check_int(maze_size, "maze_size", 2, 200)
     _check_int(n_bins, "n_bins", 1, 1000)

@@ -3,7 +3,7 @@ supervision step and see whether, how fast and how it gets back (issue 12, item 
 
 Every run takes each task through ``depth`` supervision steps without halting (the loop of
 :func:`trm.inference.predict`, one torch thread); a perturbation is applied to the carry after
-supervision step ``s`` through ``_run_batch``'s ``on_step`` hook, then the recursion goes on:
+supervision step ``s`` through ``run_batch``'s ``on_step`` hook, then the recursion goes on:
 
 * ``noise``: Gaussian noise of std ``sigma`` added to the latent z (seeded per task);
 * ``reset``: z set back to its initial value ``z_init`` (y kept);
@@ -90,7 +90,7 @@ def _cycles(
 ) -> dict[str, Any]:
     from neurosym.study.tracing import cycle_trace
     from tasks.verify import verify
-    from trm.inference import _decode
+    from trm.rollout import decode_answer
 
     codec = task_codec(loaded, tasks)
     chunks = []
@@ -99,7 +99,7 @@ def _cycles(
         chunks.append(cycle_trace(loaded, chunk, batch_size=batch_size, max_steps=steps)[0])
         tick(len(chunk) * steps)
     tokens = np.concatenate(chunks)
-    correct = [verify(t, _decode(codec, tokens[i, -1], t)).ok for i, t in enumerate(tasks)]
+    correct = [verify(t, decode_answer(codec, tokens[i, -1], t)).ok for i, t in enumerate(tasks)]
     return answer_cycles(tokens, loaded.config.n_improve_steps, correct)
 
 

@@ -221,13 +221,13 @@ def run_steps(
 
     from neurosym.neural import torch_threads
     from tasks.verify import verify
-    from trm.inference import _decode, _geometry, _run_batch
+    from trm.rollout import decode_answer, geometry_of, run_batch
 
     if perturbation.kind.startswith("cells") and refs is None:
         raise ConfigError("a 'cells' perturbation needs the tasks' references")
     net = loaded.model
     codec = task_codec(loaded, tasks)
-    geometry = _geometry(codec) if net.config.size_agnostic else None
+    geometry = geometry_of(codec) if net.config.size_agnostic else None
     inputs = codec.encode_batch(list(tasks))
     n, length = inputs.shape
     tokens = np.zeros((n, depth, length), dtype=np.int16)
@@ -240,7 +240,7 @@ def run_steps(
             index = np.arange(lo, min(n, lo + batch_size))
             hook = _hook(loaded, perturbation, index, tokens, refs, seed, out, codec.vocab_size)
             for step, (rows, tok, _, _) in enumerate(
-                _run_batch(
+                run_batch(
                     net,
                     torch.from_numpy(inputs[index]),
                     depth,
@@ -259,7 +259,9 @@ def run_steps(
         for t in range(depth):
             key = (i, tokens[i, t].tobytes())
             if key not in memo:
-                memo[key] = verify(task, _decode(codec, tokens[i, t].astype(np.int64), task)).ok
+                memo[key] = verify(
+                    task, decode_answer(codec, tokens[i, t].astype(np.int64), task)
+                ).ok
             out.correct[i, t] = memo[key]
     return out
 

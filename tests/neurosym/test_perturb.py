@@ -52,8 +52,8 @@ def test_zero_noise_reproduces_the_unperturbed_run_exactly(six, base):
 
 
 def test_on_step_hook_is_called_between_steps_and_replaces_the_carry(six):
-    from trm.inference import _run_batch
     from trm.model import Carry
+    from trm.rollout import run_batch
 
     loaded, tasks, _ = six
     net, codec = loaded.model, loaded.codec
@@ -61,7 +61,7 @@ def test_on_step_hook_is_called_between_steps_and_replaces_the_carry(six):
 
     def run(hook=None):  # halt probabilities: they move with the state when tokens do not
         with torch_threads(1):
-            return [h.clone() for _, _, _, h in _run_batch(net, inputs, 4, False, on_step=hook)]
+            return [h.clone() for _, _, _, h in run_batch(net, inputs, 4, False, on_step=hook)]
 
     plain = run()
     seen = []
