@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from neurosym.study.ablate import add_arguments, main  # noqa: E402
-from neurosym.study.compression import run_script  # noqa: E402
+from neurosym.study.common import run_script  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(run_script(add_arguments, main, __doc__.splitlines()[0]))

@@ -16,11 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from neurosym.study.compression import (  # noqa: E402
-    add_arguments,
-    main,
-    run_script,  # noqa: E402
-)
+from neurosym.study.common import run_script  # noqa: E402
+from neurosym.study.compression import add_arguments, main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(run_script(add_arguments, main, __doc__.splitlines()[0]))

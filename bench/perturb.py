@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from neurosym.study.compression import run_script  # noqa: E402
+from neurosym.study.common import run_script  # noqa: E402
 from neurosym.study.perturb import add_arguments, main  # noqa: E402
 
 if __name__ == "__main__":

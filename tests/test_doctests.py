@@ -41,6 +41,7 @@ MODULES = [
     "neurosym.commands.common",
     "neurosym.study.analysis",
     "neurosym.study.ablate_grid",
+    "neurosym.study.common",
     "neurosym.study.plots",
     "neurosym.hybrid",
     "neurosym.proposals",

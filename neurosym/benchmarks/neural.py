@@ -57,34 +57,34 @@ def depth_curve(
     import torch
 
     from tasks.verify import verify
-    from trm.inference import (
-        _check_steps,
-        _decode,
-        _encode,
-        _geometry,
-        _groups,
-        _hint_as,
-        _run_batch,
+    from trm.rollout import (
+        check_steps,
+        decode_answer,
+        encode_tasks,
+        geometry_of,
+        group_by_codec,
+        hint_token,
+        run_batch,
     )
 
     net = loaded.model
     depths = sorted(set(int(d) for d in depths))
-    deepest = _check_steps(net, depths[-1])
+    deepest = check_steps(net, depths[-1])
     n = len(tasks)
     valid = {d: np.zeros(n, dtype=bool) for d in depths}
     used = {d: np.zeros(n, dtype=np.int64) for d in depths}
     fixed = None if net.config.size_agnostic else loaded.codec
     start_time = time.perf_counter()
-    for codec, members in _groups(net, fixed, list(tasks)):
-        geometry = _geometry(codec) if net.config.size_agnostic else None
-        inputs_np = _encode(codec, [tasks[i] for i in members])
+    for codec, members in group_by_codec(net, fixed, list(tasks)):
+        geometry = geometry_of(codec) if net.config.size_agnostic else None
+        inputs_np = encode_tasks(codec, [tasks[i] for i in members])
         for lo in range(0, len(members), batch_size):
             chunk = members[lo : lo + batch_size]
             answers: dict[int, dict[int, np.ndarray]] = {d: {} for d in depths}
             halted_at: dict[int, int] = {}
             inputs = torch.from_numpy(inputs_np[lo : lo + batch_size])
             for step, (rows, tokens, _, halt_prob) in enumerate(
-                _run_batch(
+                run_batch(
                     net,
                     inputs,
                     deepest,
@@ -92,7 +92,7 @@ def depth_curve(
                     halt_threshold,
                     geometry=geometry,
                     vocab=codec.vocab_size,
-                    hint_as=_hint_as(codec),
+                    hint_as=hint_token(codec),
                 ),
                 start=1,
             ):
@@ -108,7 +108,7 @@ def depth_curve(
             for d in depths:
                 for row, tok in answers[d].items():
                     i = chunk[row]
-                    valid[d][i] = verify(tasks[i], _decode(codec, tok, tasks[i])).ok
+                    valid[d][i] = verify(tasks[i], decode_answer(codec, tok, tasks[i])).ok
                     used[d][i] = min(halted_at.get(row, d), d)
     return {
         "depths": depths,

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from neurosym.benchmarks.neural import EvalCase, maze_cases, sudoku_cases
-from neurosym.study.compression import _check_int, resolve_models
-from neurosym.study.halting import _int_list
+from neurosym.study.common import check_int, parse_int_list, resolve_models
 from tasks.errors import ConfigError
 
 __all__ = [
@@ -79,7 +78,7 @@ def model_cases(
     (both the ``neurosym bench neural`` sets); a fixed-size maze model: perfect mazes of its
     canvas; a size-agnostic maze model: perfect mazes of each side in ``maze_sizes`` (30x30 ones
     with a shortest path over 110 moves). Other Sudoku sizes get fresh puzzles of the model's
-    training distribution (:func:`neurosym.study.compression.eval_tasks`).
+    training distribution (:func:`neurosym.study.common.eval_tasks`).
     """
     if loaded.kind == "maze":
         sides = tuple(maze_sizes) if loaded.config.size_agnostic else (loaded.codec.height,)
@@ -88,7 +87,7 @@ def model_cases(
         return sudoku_cases(n_minimal=n, n_hard=0, n_six=0, seed=seed)[:1]
     if loaded.codec.size == 6:
         return sudoku_cases(n_minimal=0, n_hard=0, n_six=n, seed=seed)[-1:]
-    from neurosym.study.compression import eval_tasks
+    from neurosym.study.common import eval_tasks
 
     tasks, what = eval_tasks(loaded, n, seed)
     return [EvalCase(what, tasks)]
@@ -165,12 +164,12 @@ def run_throughput(
     from trm.inference import check_halt_threshold, load_model
 
     chosen = resolve_models(models)
-    _check_int(n, "n", 1)
-    sizes = _int_list(batch_sizes, "batch_sizes", 65536)
-    _check_int(repeats, "repeats", 1, 100)
+    check_int(n, "n", 1)
+    sizes = parse_int_list(batch_sizes, "batch_sizes", 65536)
+    check_int(repeats, "repeats", 1, 100)
     threshold = check_halt_threshold(halt_threshold)
-    _check_int(seed, "seed", 0)
-    sides = _int_list(maze_sizes, "maze_sizes", 200)
+    check_int(seed, "seed", 0)
+    sides = parse_int_list(maze_sizes, "maze_sizes", 200)
     if sides[0] < 2:
         raise ConfigError(f"maze_sizes takes integers in 2..200, got {maze_sizes!r}")
 

@@ -55,7 +55,7 @@ from neurosym.study.ablate_grid import (
     parse_grid,
 )
 from neurosym.study.ablate_summary import format_summary, grid_title, plot_ablation, summarize
-from neurosym.study.compression import add_subcommand, guarded_path
+from neurosym.study.common import add_subcommand, guarded_path
 from tasks.errors import ConfigError
 
 __all__ = [
@@ -408,8 +408,8 @@ def run_ablation(
                         progress(len(records), total, f"{key[0]} seed {key[1]}")
     rows = [records[key] for key in configs]
     summary = summarize(rows)
-    _write_csv(out / "ablate.csv", rows, _CSV_FIELDS)
-    _write_csv(out / "summary.csv", summary, tuple(summary[0]) if summary else ())
+    write_csv(out / "ablate.csv", rows, _CSV_FIELDS)
+    write_csv(out / "summary.csv", summary, tuple(summary[0]) if summary else ())
     _write_json(out / "ablate.json", {"spec": spec, "summary": summary, "rows": rows})
     plot_ablation(summary, rows, out / "ablate.png", title=grid_title(spec, budget))
     return {"spec": spec, "rows": rows, "summary": summary}
@@ -432,7 +432,7 @@ def _spec_id(spec: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _write_csv(path: Path, rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> None:
+def write_csv(path: Path, rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(fields), extrasaction="ignore")

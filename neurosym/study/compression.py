@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import dataclasses
 import json
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -46,14 +44,20 @@ from typing import Any
 
 import numpy as np
 
+from neurosym.study.common import (
+    add_common_options,
+    add_subcommand,
+    check_int,
+    eval_tasks,
+    guarded_path,
+    parse_float_list,
+    resolve_models,
+    write_csv,
+)
 from tasks.errors import ConfigError
 
 __all__ = [
     "DEFAULT_SPARSITIES",
-    "guarded_path",
-    "parse_float_list",
-    "resolve_models",
-    "eval_tasks",
     "quantize_dynamic_int8",
     "quantize_static_int8",
     "prune_magnitude",
@@ -67,129 +71,11 @@ __all__ = [
     "format_table",
     "register",
     "add_arguments",
-    "add_common_options",
-    "add_subcommand",
-    "run_script",
     "main",
 ]
 
 DEFAULT_SPARSITIES = (0.25, 0.5, 0.75, 0.9)
 Echo = Callable[[str], Any]
-
-
-# ------------------------------------------------------------------ arguments and paths
-def guarded_path(out_dir: str | os.PathLike[str], name: str) -> Path:
-    """``out_dir / name``, refused (:class:`ConfigError`) unless it resolves inside ``out_dir``
-    (no ``..``, no absolute name, no link inside the folder leading out of it).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> d = tempfile.mkdtemp()
-    >>> guarded_path(d, "table.csv").name
-    'table.csv'
-    >>> guarded_path(d, "../x.csv")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    tasks.errors.ConfigError: refusing to write '../x.csv' outside the output folder ...
-    """
-    root = Path(out_dir).resolve()
-    target = (root / name).resolve()
-    if target != root and root not in target.parents:
-        raise ConfigError(f"refusing to write {name!r} outside the output folder {str(root)!r}")
-    return target
-
-
-def parse_float_list(
-    text: str | Sequence[float], what: str, lo: float, hi: float, *, include_lo: bool = False
-) -> list[float]:
-    """Numbers separated by commas (or a sequence), each in (lo, hi) (``[lo, hi)`` with
-    ``include_lo``)."""
-    items: Sequence[Any] = text.split(",") if isinstance(text, str) else text
-    try:
-        values = [float(v) for v in items if str(v).strip()]
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} takes numbers separated by commas, got {text!r}") from None
-    low_ok = (lambda v: lo <= v) if include_lo else (lambda v: lo < v)
-    if not values or any(not (low_ok(v) and v < hi) for v in values):
-        interval = f"{'[' if include_lo else '('}{lo:g}, {hi:g})"
-        raise ConfigError(f"{what} takes numbers in {interval}, got {text!r}")
-    return values
-
-
-def _check_int(value: object, what: str, lo: int, hi: int | None = None) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < lo
-        or (hi is not None and value > hi)
-    ):
-        bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ConfigError(f"{what} must be an int {bound}, got {value!r}")
-    return value
-
-
-def resolve_models(names: str | Sequence[str] | None) -> dict[str, Path]:
-    """Model name -> checkpoint folder: shipped names (``neurosym/models/*``) or paths;
-    ``None``/``"all"``: every shipped model.
-
-    Raises
-    ------
-    ConfigError
-        For a name that is neither a shipped model nor an existing path.
-    """
-    from neurosym.neural import default_models
-
-    shipped = default_models()
-    if names is None or names == "all":
-        if not shipped:
-            raise ConfigError("no shipped models found; name checkpoint paths")
-        return dict(shipped)
-    items = names.split(",") if isinstance(names, str) else list(names)
-    out: dict[str, Path] = {}
-    for name in (n.strip() for n in items):
-        if not name:
-            continue
-        if name in shipped:
-            out[name] = shipped[name]
-        elif os.path.exists(name):
-            out[Path(name).name or name] = Path(name)
-        else:
-            raise ConfigError(
-                f"model {name!r} is neither a checkpoint path nor a shipped model "
-                f"({', '.join(shipped) or 'none shipped'})"
-            )
-    if not out:
-        raise ConfigError(f"no models named in {names!r}")
-    return out
-
-
-def eval_tasks(loaded: Any, n: int, seed: int) -> tuple[list[Any], str]:
-    """The seeded evaluation tasks for ``loaded`` and a few words saying what they are.
-
-    Size-agnostic models get the ``neurosym bench neural`` sets
-    (:mod:`neurosym.benchmarks.neural`): minimal 9x9 puzzles for a 9x9 Sudoku model, unique 6x6
-    puzzles with 10-12 givens for a 6x6 one, 15x15 perfect mazes for a maze model. Fixed-size
-    models get fresh puzzles of their own training distribution
-    (:func:`trm.data.make_eval_set`, what ``neurosym eval --generate`` scores).
-    """
-    from neurosym.benchmarks.neural import maze_cases, sudoku_cases
-
-    if not loaded.config.size_agnostic:
-        from trm.data import make_eval_set
-
-        own = loaded.meta.get("train_config", {}).get("data") or loaded.codec.spec()
-        es = make_eval_set(own, n, seed)
-        return es.tasks, "fresh puzzles of its training distribution"
-    if loaded.kind == "maze":
-        side = loaded.codec.height
-        case = maze_cases(sizes=(side,), n=n, seed=seed)[0]
-        return case.tasks, case.name
-    if loaded.codec.size == 9:
-        case = sudoku_cases(n_minimal=n, n_hard=0, n_six=0, seed=seed)[0]
-    else:
-        case = sudoku_cases(n_minimal=0, n_hard=0, n_six=n, seed=seed)[-1]
-    return case.tasks, case.name
 
 
 # ------------------------------------------------------------------ compressions
@@ -509,12 +395,12 @@ def run_compression(
 
     chosen = resolve_models(models)
     levels = parse_float_list(sparsities, "sparsities", 0.0, 1.0) if sparsities else []
-    _check_int(n, "n", 1)
-    _check_int(n_calibration, "n_calibration", 1)
-    _check_int(batch_size, "batch_size", 1)
-    _check_int(seed, "seed", 0)
+    check_int(n, "n", 1)
+    check_int(n_calibration, "n_calibration", 1)
+    check_int(batch_size, "batch_size", 1)
+    check_int(seed, "seed", 0)
     if max_steps is not None:
-        _check_int(max_steps, "max_steps", 1, MAX_TEST_STEPS)
+        check_int(max_steps, "max_steps", 1, MAX_TEST_STEPS)
     threshold = check_halt_threshold(halt_threshold)
     out = check_output_dir(out_dir, "--out")
     csv_path, json_path = (
@@ -589,20 +475,10 @@ def run_compression(
                 f"({row['mean_steps']:.2f} steps)  {row['ms_per_step']:.2f} ms/step  "
                 f"[{time.perf_counter() - t0:.0f} s]"
             )
-    _write_csv(rows, csv_path)
+    write_csv(rows, csv_path)
     json_path.write_text(json.dumps(rows, indent=2), encoding="utf-8")
     plot_compression(rows, png_path)
     return rows
-
-
-def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    keys: list[str] = []
-    for row in rows:
-        keys += [k for k in row if k not in keys]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -687,23 +563,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common_options(p, out="compress-out", writes="compression.csv/.json/.png and weights/")
 
 
-def add_common_options(p: argparse.ArgumentParser, *, out: str, writes: str) -> None:
-    """The options every study command here shares: halting threshold, batch, seed, --out."""
-    p.add_argument(
-        "--halt-threshold",
-        type=float,
-        default=0.9,
-        help="halt when the probability exceeds this, in [0, 1) (default 0.9, as solve)",
-    )
-    p.add_argument("--batch-size", type=int, default=64, help="tasks per batch (default 64)")
-    p.add_argument("--seed", type=int, default=2026, help="seed of the tasks (and the noise)")
-    p.add_argument(
-        "--out",
-        default=out,
-        help=f"folder for {writes} (new or existing; nothing is written outside it; default {out})",
-    )
-
-
 def main(args: argparse.Namespace) -> int:
     """Run from parsed :func:`add_arguments` options; print the table."""
     rows = run_compression(
@@ -729,42 +588,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"  {m}: {', '.join(vs) or 'none (target missed)'}")
     print(f"wrote {Path(args.out) / 'compression.csv'} and compression.png")
     return 0
-
-
-def add_subcommand(
-    subparsers: Any,
-    name: str,
-    add: Callable[[argparse.ArgumentParser], None],
-    run: Callable[[argparse.Namespace], int],
-    *,
-    help: str,
-    description: str,
-) -> argparse.ArgumentParser:
-    """A subcommand ``name`` whose options ``add`` declares and whose ``func`` is ``run``."""
-    p = subparsers.add_parser(name, help=help, description=description)
-    add(p)
-    p.set_defaults(func=run)
-    return p
-
-
-def run_script(
-    add: Callable[[argparse.ArgumentParser], None],
-    run: Callable[[argparse.Namespace], int],
-    description: str,
-    argv: Sequence[str] | None = None,
-) -> int:
-    """A stand-alone script (bench/*.py) on the same options: a neurosym error is printed
-    without a traceback and gives exit status 1."""
-    from tasks.errors import NeurosymError
-
-    parser = argparse.ArgumentParser(description=description)
-    add(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except NeurosymError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from neurosym.study.compression import _check_int, _write_csv, add_subcommand, guarded_path
+from neurosym.study.common import add_subcommand, check_int, guarded_path, write_csv
 from neurosym.study.costs import (
     DEFAULT_WATTS_PER_CORE,
     Measure,
@@ -193,14 +193,14 @@ def _options(
         raise ConfigError(f"--out {os.fspath(out_dir)!r} is not empty; name a new or empty folder")
     return {
         "sets": names,
-        "n": _check_int(n, "n", 1, 10_000),
+        "n": check_int(n, "n", 1, 10_000),
         "methods": tuple(m for m in METHODS if m in chosen),
         "trajectories": k,
         "noise": noise,
         "max_steps": check_max_steps(max_steps),
         "time_limit_s": solvers.check_time_limit(time_limit_s),
         "watts_per_core": check_watts(watts),
-        "seed": _check_int(seed, "seed", 0),
+        "seed": check_int(seed, "seed", 0),
         "out": out,
     }
 
@@ -418,8 +418,8 @@ def run_compute(
         meta["sets"][case.name] = info
         say(f"{case.name}: {len(case.tasks)} puzzles, step FLOPs {per_step or '-'}")
     summary = summarize_compute(rows)
-    _write_csv([{**r, "effort": _effort_text(r["effort"])} for r in rows], files["compute.csv"])
-    _write_csv(
+    write_csv([{**r, "effort": _effort_text(r["effort"])} for r in rows], files["compute.csv"])
+    write_csv(
         [{k: v for k, v in s.items() if k != "effort_mean"} for s in summary], files["summary.csv"]
     )
     report = {"meta": meta, "summary": summary, "rows": rows}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neurosym.study.compression import _check_int
+from neurosym.study.common import check_int
 from tasks.errors import ConfigError
 
 __all__ = [
@@ -183,7 +183,7 @@ def step_flops(loaded: Any, task: Any, *, batch: int = 1) -> int:
 
     from trm.rollout import run_batch
 
-    _check_int(batch, "batch", 1)
+    check_int(batch, "batch", 1)
     codec, geometry, inputs = _inputs(loaded, task, batch)
     with FlopCounterMode(display=False) as counter:
         for _ in run_batch(

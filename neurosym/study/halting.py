@@ -30,12 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from neurosym.study.compression import (
-    _check_int,
+from neurosym.study.common import (
     add_common_options,
     add_subcommand,
+    check_int,
     guarded_path,
     parse_float_list,
+    parse_int_list,
 )
 from tasks.errors import ConfigError
 
@@ -67,7 +68,7 @@ def expected_calibration_error(
     >>> round(ece, 3), [b["count"] for b in bins]
     (0.25, [2, 2])
     """
-    _check_int(n_bins, "n_bins", 1)
+    check_int(n_bins, "n_bins", 1)
     p = np.asarray(probs, dtype=np.float64).ravel()
     y = np.asarray(outcomes, dtype=np.float64).ravel()
     if p.shape != y.shape:
@@ -127,7 +128,7 @@ def step_outcomes(
     steps = check_steps(net, max_steps)
     if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 10:
         raise ConfigError(f"noise must be a number in [0, 10], got {noise!r}")
-    _check_int(batch_size, "batch_size", 1)
+    check_int(batch_size, "batch_size", 1)
     n = len(tasks)
     halt_prob = np.zeros((n, steps), dtype=np.float64)
     correct = np.zeros((n, steps), dtype=bool)
@@ -177,7 +178,7 @@ def halting_stats(
     >>> s["halted_right"], s["halted_wrong"], s["never_halted"], s["accuracy"]
     (0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 0.6666666666666666)
     """
-    _check_int(depth, "depth", 1, halt_prob.shape[1])
+    check_int(depth, "depth", 1, halt_prob.shape[1])
     p, c = halt_prob[:, :depth], correct[:, :depth]
     n = p.shape[0]
     over = p > threshold
@@ -206,7 +207,7 @@ def halting_stats(
 
 def _model_tasks(loaded: Any, n: int, size: int, seed: int) -> tuple[list[Any], str]:
     """``size`` x ``size`` perfect mazes for a maze model (a ``neurosym bench neural`` set),
-    :func:`neurosym.study.compression.eval_tasks` for a Sudoku model (minimal 9x9 puzzles for a
+    :func:`neurosym.study.common.eval_tasks` for a Sudoku model (minimal 9x9 puzzles for a
     size-agnostic 9x9 model)."""
     from neurosym.benchmarks.neural import maze_cases
     from neurosym.study.compression import eval_tasks
@@ -240,14 +241,14 @@ def run_halting(
     from trm.inference import MAX_TEST_STEPS, check_halt_threshold, load_model
 
     chosen = resolve_models(models)
-    depth_list = _int_list(depths, "depths", MAX_TEST_STEPS)
+    depth_list = parse_int_list(depths, "depths", MAX_TEST_STEPS)
     noise_list = _noise_list(noises)
     threshold = check_halt_threshold(halt_threshold)
-    _check_int(n, "n", 1)
-    _check_int(maze_size, "maze_size", 2, 200)
-    _check_int(n_bins, "n_bins", 1, 1000)
-    _check_int(batch_size, "batch_size", 1)
-    _check_int(seed, "seed", 0)
+    check_int(n, "n", 1)
+    check_int(maze_size, "maze_size", 2, 200)
+    check_int(n_bins, "n_bins", 1, 1000)
+    check_int(batch_size, "batch_size", 1)
+    check_int(seed, "seed", 0)
     out = check_output_dir(out_dir, "--out")
     files = {k: guarded_path(out, k) for k in ("halting.csv", "reliability.csv", "halting.json")}
     pngs = {name: guarded_path(out, f"halting_{Path(name).name}.png") for name in chosen}
@@ -272,17 +273,6 @@ def run_halting(
         plot_halting([r for r in rows if r["model"] == name], pngs[name], title=f"{name}: {what}")
     _write(rows, files)
     return rows
-
-
-def _int_list(text: str | Sequence[int], what: str, hi: int) -> list[int]:
-    items: Sequence[Any] = text.split(",") if isinstance(text, str) else text
-    try:
-        values = sorted({int(str(v).strip()) for v in items if str(v).strip()})
-    except ValueError:
-        raise ConfigError(f"{what} takes integers separated by commas, got {text!r}") from None
-    if not values or values[0] < 1 or values[-1] > hi:
-        raise ConfigError(f"{what} takes integers in 1..{hi}, got {text!r}")
-    return values
 
 
 def _noise_list(text: str | Sequence[float]) -> list[float]:

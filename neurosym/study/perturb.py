@@ -38,15 +38,15 @@ from typing import Any
 
 import numpy as np
 
-from neurosym.study.compression import (
-    _check_int,
-    _write_csv,
+from neurosym.study.common import (
     add_subcommand,
+    check_int,
     guarded_path,
     parse_float_list,
+    parse_int_list,
     resolve_models,
+    write_csv,
 )
-from neurosym.study.halting import _int_list
 from neurosym.study.perturb_steps import (
     MAX_CELLS,
     Perturbation,
@@ -158,17 +158,17 @@ def run_perturb(
     wanted = [e.strip() for e in items if e.strip()]
     if not wanted or any(e not in EXPERIMENTS for e in wanted):
         raise ConfigError(f"experiments take names from {EXPERIMENTS}, got {experiments!r}")
-    _check_int(n, "n", 1, 100_000)
-    n_maze = n if n_maze is None else _check_int(n_maze, "n_maze", 1, 100_000)
-    _check_int(maze_size, "maze_size", 5, 200)
-    _check_int(depth, "depth", 2, MAX_TEST_STEPS)
-    at_list = _int_list(at, "at", depth - 1)
+    check_int(n, "n", 1, 100_000)
+    n_maze = n if n_maze is None else check_int(n_maze, "n_maze", 1, 100_000)
+    check_int(maze_size, "maze_size", 5, 200)
+    check_int(depth, "depth", 2, MAX_TEST_STEPS)
+    at_list = parse_int_list(at, "at", depth - 1)
     sigma_list = sorted(set(parse_float_list(sigmas, "sigmas", 0.0, 10.0, include_lo=True)))
-    cell_list = _int_list(cells, "cells", MAX_CELLS)
-    _check_int(cycle_n, "cycle_n", 1, 100_000)
-    _check_int(cycle_steps, "cycle_steps", 4, MAX_TEST_STEPS)
-    _check_int(batch_size, "batch_size", 1, 4096)
-    _check_int(seed, "seed", 0)
+    cell_list = parse_int_list(cells, "cells", MAX_CELLS)
+    check_int(cycle_n, "cycle_n", 1, 100_000)
+    check_int(cycle_steps, "cycle_steps", 4, MAX_TEST_STEPS)
+    check_int(batch_size, "batch_size", 1, 4096)
+    check_int(seed, "seed", 0)
     out = _check_out(out_dir)
     files = {k: guarded_path(out, f"perturb.{k}") for k in ("csv", "json", "png")}
     say = echo or (lambda _msg: None)
@@ -258,7 +258,7 @@ def run_perturb(
         "cycles": cycles,
         "tasks": records,
     }
-    _write_csv(rows, files["csv"])
+    write_csv(rows, files["csv"])
     files["json"].write_text(json.dumps(result, indent=1), encoding="utf-8")
     plot_perturb(rows, cycles, files["png"])
     return result

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neurosym.study.compression import guarded_path
+from neurosym.study.common import guarded_path
 from neurosym.study.report_page import (
     Tables,
     compare_tables,

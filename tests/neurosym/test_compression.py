@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from neurosym.study import common
 from neurosym.study import compression as comp
 from tasks.errors import ConfigError
 
@@ -45,13 +46,13 @@ def _tiny():
 def test_guard_refuses_paths_outside(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    assert comp.guarded_path(out, "weights/a.safetensors").parent.name == "weights"
+    assert common.guarded_path(out, "weights/a.safetensors").parent.name == "weights"
     for name in ("../escape.csv", str(tmp_path / "abs.csv"), "weights/../../x.png"):
         with pytest.raises(ConfigError, match="outside the output folder"):
-            comp.guarded_path(out, name)
+            common.guarded_path(out, name)
     (out / "link").symlink_to(tmp_path)
     with pytest.raises(ConfigError, match="outside"):
-        comp.guarded_path(out, "link/table.csv")
+        common.guarded_path(out, "link/table.csv")
 
 
 def test_bad_arguments_fail_before_work(tmp_path, monkeypatch):

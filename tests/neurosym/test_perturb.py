@@ -262,7 +262,7 @@ def test_the_command_writes_its_files_and_reproduces(tmp_path, capsys):
 
 
 def test_the_bench_script_reports_a_bad_option_without_a_traceback(tmp_path, capsys):
-    from neurosym.study.compression import run_script
+    from neurosym.study.common import run_script
 
     code = run_script(pt.add_arguments, pt.main, "perturb", ["--at", "0", "--out", str(tmp_path)])
     assert code == 1 and "at takes integers" in capsys.readouterr().err
