@@ -24,13 +24,13 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 def saved_figures(monkeypatch):
     """The figures plot functions save, kept for inspection (the PNG is still written)."""
     figures = []
-    save = plots._save
+    save = plots.save_figure
 
     def keep(fig, path):
         figures.append(fig)
         return save(fig, path)
 
-    monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(plots, "save_figure", keep)
     return figures
 
 

@@ -338,18 +338,20 @@ def plot_pass_at_2(summary: Sequence[Mapping[str, Any]], path: str | Path, title
     ...     plot_pass_at_2(rows, pathlib.Path(d) / "p.png").read_bytes()[:4] == b"\\x89PNG"
     True
     """
-    from neurosym.study.plots import _color, _figure, _no_data, _save
+    from neurosym.study.plots import mark_no_data, method_color, new_figure, save_figure
 
     order = [s["method"] for s in summary]
-    fig = _figure(max(4.0, 1.2 * len(order) + 2.5), 4.5)
+    fig = new_figure(max(4.0, 1.2 * len(order) + 2.5), 4.5)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title("ARC pass@2 per method" + (f"\n{title}" if title else ""), fontsize=10)
     ax.set_ylabel("pass@2 (share of tasks solved)")
     if not order:
-        _no_data(ax)
-        return _save(fig, path)
+        mark_no_data(ax)
+        return save_figure(fig, path)
     values = [s["pass_at_2"] for s in summary]
-    bars = ax.bar(range(len(order)), values, color=[_color(m, order) for m in order], width=0.6)
+    bars = ax.bar(
+        range(len(order)), values, color=[method_color(m, order) for m in order], width=0.6
+    )
     for bar, s in zip(bars, summary, strict=True):
         ax.annotate(
             f"{s['solved']}/{s['n']}",
@@ -363,7 +365,7 @@ def plot_pass_at_2(summary: Sequence[Mapping[str, Any]], path: str | Path, title
     ax.set_xticks(range(len(order)))
     ax.set_xticklabels(order)
     ax.set_ylim(0, 1.05)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def format_arc_compare(report: ArcCompareReport) -> str:

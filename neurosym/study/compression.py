@@ -503,9 +503,9 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
 
 def plot_compression(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """Accuracy change against file-size ratio, one marker per variant, one colour per model."""
-    from neurosym.study.plots import _figure, _save
+    from neurosym.study.plots import new_figure, save_figure
 
-    fig = _figure(8.0, 4.8)
+    fig = new_figure(8.0, 4.8)
     ax = fig.add_subplot(1, 1, 1)
     models = list(dict.fromkeys(r["model"] for r in rows))
     markers = "osD^v<>ph*"
@@ -527,7 +527,7 @@ def plot_compression(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     ax.set_ylabel("accuracy change vs fp32 (points)")
     ax.set_title("Compression of the shipped TRMs (target: right of 2x, above -1 point)")
     ax.legend(fontsize=7, ncol=2, loc="lower left")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ------------------------------------------------------------------ command line

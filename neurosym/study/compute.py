@@ -568,16 +568,16 @@ def format_table(summary: Sequence[dict[str, Any]], by: str = "difficulty") -> s
 
 def plot_compute(summary: Sequence[dict[str, Any]], path: str | Path, *, energy: str = "") -> Path:
     """Energy per solved puzzle (log scale) by difficulty, one bar per method, a panel per set."""
-    from neurosym.study.plots import _figure, _no_data, _save
+    from neurosym.study.plots import mark_no_data, new_figure, save_figure
 
     entries = [s for s in summary if s["by"] == "difficulty"]
     names = list(dict.fromkeys(s["set"] for s in entries)) or ["(none)"]
-    fig = _figure(max(5.0, 4.2 * len(names)), 4.4)
+    fig = new_figure(max(5.0, 4.2 * len(names)), 4.4)
     for p, name in enumerate(names, start=1):
         ax = fig.add_subplot(1, len(names), p)
         mine = [s for s in entries if s["set"] == name and s["energy_j_per_solved"]]
         if not mine:
-            _no_data(ax, "nothing solved")
+            mark_no_data(ax, "nothing solved")
             continue
         groups = list(dict.fromkeys(s["group"] for s in mine))
         methods = [m for m in METHODS if any(s["method"] == m for s in mine)]
@@ -599,7 +599,7 @@ def plot_compute(summary: Sequence[dict[str, Any]], path: str | Path, *, energy:
         ax.legend(fontsize=7)
     if energy:
         fig.suptitle(f"Energy per solved puzzle; {energy}", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _n_of(entries: Sequence[dict[str, Any]], group: str) -> int:

@@ -329,14 +329,14 @@ def _write(rows: list[dict[str, Any]], files: dict[str, Path]) -> None:
 def plot_halting(rows: Sequence[dict[str, Any]], path: str | Path, title: str = "") -> Path:
     """Three panels for one model: the reliability diagram at the deepest depth (one line per
     noise), the halting-step histogram there, and halted-wrong / never-halted vs depth."""
-    from neurosym.study.plots import _figure, _no_data, _save
+    from neurosym.study.plots import mark_no_data, new_figure, save_figure
 
-    fig = _figure(14.0, 4.4)
+    fig = new_figure(14.0, 4.4)
     ax_rel, ax_hist, ax_depth = (fig.add_subplot(1, 3, k) for k in (1, 2, 3))
     if not rows:
         for ax in (ax_rel, ax_hist, ax_depth):
-            _no_data(ax)
-        return _save(fig, path)
+            mark_no_data(ax)
+        return save_figure(fig, path)
     deepest = max(r["depth"] for r in rows)
     noises = list(dict.fromkeys(r["noise"] for r in rows))
     ax_rel.plot([0, 1], [0, 1], color="0.6", ls="--", lw=0.8)
@@ -380,13 +380,13 @@ def plot_halting(rows: Sequence[dict[str, Any]], path: str | Path, title: str = 
     if ax_hist.get_legend_handles_labels()[0]:
         ax_hist.legend(fontsize=7)
     else:
-        _no_data(ax_hist, "no task halted")
+        mark_no_data(ax_hist, "no task halted")
     ax_depth.set_xscale("log", base=2)
     ax_depth.set(xlabel="test-time depth cap", ylabel="% of tasks", title="failures vs depth")
     ax_depth.legend(fontsize=6)
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ------------------------------------------------------------------ command line

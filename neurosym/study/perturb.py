@@ -338,9 +338,9 @@ def plot_perturb(
     """Three panels at the first perturbation step: final-correct share against the noise std
     (reset and no perturbation as lines), recovered / local-fix shares against the number of
     wrong cells, and the fixed-point / cycle / wander shares of the long runs."""
-    from neurosym.study.plots import _figure, _no_data, _save
+    from neurosym.study.plots import mark_no_data, new_figure, save_figure
 
-    fig = _figure(14.0, 4.4)
+    fig = new_figure(14.0, 4.4)
     ax_noise, ax_cells, ax_cyc = (fig.add_subplot(1, 3, k) for k in (1, 2, 3))
     main_rows = [r for r in rows if r["difficulty"] == "all"]
     first = min((r["step"] for r in main_rows), default=None)
@@ -392,7 +392,7 @@ def plot_perturb(
             ax.set(title=title, xlabel=xlabel, ylabel="% of tasks", ylim=(-2, 102))
             ax.legend(fontsize=7)
         else:
-            _no_data(ax)
+            mark_no_data(ax)
     if cycles:
         parts = (
             ("fixed_correct", "fixed, right"),
@@ -409,8 +409,8 @@ def plot_perturb(
         ax_cyc.set(ylabel="% of tasks", title=f"answers after {cycles[0]['steps']} steps")
         ax_cyc.legend(fontsize=7)
     else:
-        _no_data(ax_cyc)
-    return _save(fig, path)
+        mark_no_data(ax_cyc)
+    return save_figure(fig, path)
 
 
 # ------------------------------------------------------------------ command line

@@ -33,6 +33,10 @@ from tasks.errors import InvalidTaskError
 
 __all__ = [
     "METHOD_COLORS",
+    "method_color",
+    "new_figure",
+    "save_figure",
+    "mark_no_data",
     "plot_accuracy_by_difficulty",
     "plot_accuracy_vs_depth",
     "plot_accuracy_vs_steps",
@@ -60,7 +64,9 @@ EFFORT_COLUMNS = (
 )
 
 
-def _color(method: str, order: Sequence[str]) -> str:
+def method_color(method: str, order: Sequence[str]) -> str:
+    """The colour of ``method`` in every plot: its own for the three methods, else the next
+    spare colour by its place in ``order``."""
     if method in METHOD_COLORS:
         return METHOD_COLORS[method]
     extras = [m for m in order if m not in METHOD_COLORS]
@@ -68,7 +74,12 @@ def _color(method: str, order: Sequence[str]) -> str:
     return _EXTRA_COLORS[i % len(_EXTRA_COLORS)]
 
 
-def _figure(width: float = 7.0, height: float = 4.5) -> Any:
+def new_figure(width: float = 7.0, height: float = 4.5) -> Any:
+    """A matplotlib figure on the Agg canvas (no display, no pyplot state).
+
+    >>> new_figure(4, 3).get_size_inches().tolist()
+    [4.0, 3.0]
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -77,7 +88,8 @@ def _figure(width: float = 7.0, height: float = 4.5) -> Any:
     return fig
 
 
-def _save(fig: Any, path: str | Path) -> Path:
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG at ``path`` (its folder made), laid out tight; returns the path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
@@ -85,7 +97,8 @@ def _save(fig: Any, path: str | Path) -> Path:
     return out
 
 
-def _no_data(ax: Any, what: str = "no data") -> None:
+def mark_no_data(ax: Any, what: str = "no data") -> None:
+    """Write ``what`` across an empty axes instead of drawing nothing."""
     ax.text(0.5, 0.5, what, ha="center", va="center", transform=ax.transAxes, color="0.4")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -144,14 +157,14 @@ def plot_accuracy_by_difficulty(
                 values.append(v)
     values = _key_order(values)  # one order shared by every method
 
-    fig = _figure(max(6.0, 1.2 * len(values) + 3.0), 4.5)
+    fig = new_figure(max(6.0, 1.2 * len(values) + 3.0), 4.5)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title(f"Accuracy by {key}")
     ax.set_xlabel(key)
     ax.set_ylabel("accuracy")
     if not values or not order:
-        _no_data(ax)
-        return _save(fig, path)
+        mark_no_data(ax)
+        return save_figure(fig, path)
     x = np.arange(len(values), dtype=float)
     width = 0.8 / len(order)
     for i, method in enumerate(order):
@@ -159,7 +172,7 @@ def plot_accuracy_by_difficulty(
         xs = [x[j] + (i - (len(order) - 1) / 2) * width for j, v in enumerate(values) if v in per]
         accs = [per[v][1] for v in values if v in per]
         ns = [per[v][0] for v in values if v in per]
-        bars = ax.bar(xs, accs, width=width, label=method, color=_color(method, order))
+        bars = ax.bar(xs, accs, width=width, label=method, color=method_color(method, order))
         for bar, n in zip(bars, ns, strict=True):
             ax.annotate(
                 f"n={n}",
@@ -178,9 +191,9 @@ def plot_accuracy_by_difficulty(
         # Explicit patches: a method without rows has no bars to take a colour from.
         from matplotlib.patches import Patch
 
-        handles = [Patch(color=_color(m, order), label=m) for m in order]
+        handles = [Patch(color=method_color(m, order), label=m) for m in order]
         ax.legend(handles=handles, loc="lower left", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- time
@@ -214,14 +227,14 @@ def plot_time_distributions(
         for m in order
     }
     positive = [t for ts in data.values() for t in ts if t > 0]
-    fig = _figure(max(5.0, 1.3 * len(order) + 2.5), 4.5)
+    fig = new_figure(max(5.0, 1.3 * len(order) + 2.5), 4.5)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title("Time per puzzle")
     ax.set_ylabel("time (s, log scale)")
     ax.set_xlabel("method")
     if not positive:
-        _no_data(ax, "no positive times")
-        return _save(fig, path)
+        mark_no_data(ax, "no positive times")
+        return save_figure(fig, path)
     floor = min(positive) / 10.0
     clipped = any(t <= 0 for ts in data.values() for t in ts)
     rng = np.random.default_rng(0)
@@ -234,7 +247,7 @@ def plot_time_distributions(
             [ts], positions=[i], widths=0.5, showfliers=False, medianprops={"color": "black"}
         )
         jitter = rng.uniform(-0.15, 0.15, size=ts.size)
-        ax.scatter(i + jitter, ts, s=8, alpha=0.5, color=_color(method, order), zorder=3)
+        ax.scatter(i + jitter, ts, s=8, alpha=0.5, color=method_color(method, order), zorder=3)
     ax.set_xticks(range(1, len(order) + 1))
     ax.set_xticklabels(order)
     ax.set_xlim(0.4, len(order) + 0.6)
@@ -247,7 +260,7 @@ def plot_time_distributions(
             fontsize=7,
             color="0.4",
         )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- steps vs effort
@@ -311,7 +324,7 @@ def plot_steps_vs_effort(
     never_y = (max(solved) if solved else 0.0) + 1.0
     rng = np.random.default_rng(seed)
 
-    fig = _figure(11.0, 4.5)
+    fig = new_figure(11.0, 4.5)
     correlations: dict[str, Correlation] = {}
     for k, (col, label) in enumerate(EFFORT_COLUMNS):
         ax = fig.add_subplot(1, len(EFFORT_COLUMNS), k + 1)
@@ -329,7 +342,7 @@ def plot_steps_vs_effort(
         ax.set_xlabel(f"{label} (symlog)")
         ax.set_ylabel("supervision steps to correct")
         if not pids:
-            _no_data(ax, f"no puzzle has both {col} and a {neural_method} row")
+            mark_no_data(ax, f"no puzzle has both {col} and a {neural_method} row")
             continue
         jitter = rng.uniform(-0.15, 0.15, size=len(pids))
         if (~is_never).any():
@@ -338,7 +351,7 @@ def plot_steps_vs_effort(
                 ys[~is_never] + jitter[~is_never],
                 s=10,
                 alpha=0.6,
-                color=_color(neural_method, [neural_method]),
+                color=method_color(neural_method, [neural_method]),
                 label="solved",
             )
         if is_never.any():
@@ -361,7 +374,7 @@ def plot_steps_vs_effort(
             ax.set_yticklabels(
                 [str(t) if t < never_y or not is_never.any() else "never" for t in ticks]
             )
-    return _save(fig, path), correlations
+    return save_figure(fig, path), correlations
 
 
 # --------------------------------------------------------------------------- steps curve
@@ -389,7 +402,7 @@ def plot_accuracy_vs_steps(
     ...     p.stat().st_size > 1000
     True
     """
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title(title)
     ax.set_xlabel("supervision steps k")
@@ -406,12 +419,12 @@ def plot_accuracy_vs_steps(
         ax.plot(ks, accs, marker="o", markersize=4, label=str(label))
         drawn += 1
     if drawn == 0:
-        _no_data(ax)
-        return _save(fig, path)
+        mark_no_data(ax)
+        return save_figure(fig, path)
     ax.set_ylim(-0.02, 1.02)
     if drawn > 1:
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- depth curve
@@ -451,7 +464,7 @@ def plot_accuracy_vs_depth(
     ...     p.read_bytes()[:4] == b"\\x89PNG"
     True
     """
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -462,8 +475,8 @@ def plot_accuracy_vs_depth(
     }
     series = {label: pts for label, pts in series.items() if pts}
     if not series:
-        _no_data(ax)
-        return _save(fig, path)
+        mark_no_data(ax)
+        return save_figure(fig, path)
     ax.set_xscale("log", base=2)
     ks = sorted({k for pts in series.values() for k, _ in pts})
     order = [label for label in series if label != "all"]
@@ -490,7 +503,7 @@ def plot_accuracy_vs_depth(
     ax.set_ylim(-0.02, 1.02)
     if len(series) > 1:
         ax.legend(fontsize=8, title=legend_title, title_fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- one trace
@@ -539,14 +552,14 @@ def plot_trace(
             f"correct_step must be None or between 1 and {n_steps} (the number of steps), "
             f"got {correct_step!r}"
         )
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("cells changed")
     if n_steps == 0:
-        _no_data(ax)
-        return _save(fig, path)
+        mark_no_data(ax)
+        return save_figure(fig, path)
     handles = []
     if changes:
         handles.append(
@@ -592,7 +605,7 @@ def plot_trace(
         ax.legend(
             handles=handles, labels=[h.get_label() for h in handles], fontsize=8, loc="center right"
         )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- robustness
@@ -625,7 +638,7 @@ def plot_robustness(rows: Iterable[Mapping[str, Any]], path: str | Path) -> Path
             continue
         key = (_text(row, "method") or "?", _text(row, "givens_mode") or "")
         series.setdefault(key, []).append((errors, acc))
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot(1, 1, 1)
     ax.set_title("Robustness to wrong givens")
     ax.set_xlabel("injected errors in the givens")
@@ -634,8 +647,8 @@ def plot_robustness(rows: Iterable[Mapping[str, Any]], path: str | Path) -> Path
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("accuracy")
     if not series:
-        _no_data(ax)
-        return _save(fig, path)
+        mark_no_data(ax)
+        return save_figure(fig, path)
     order = list(dict.fromkeys(m for m, _ in series))
     styles = {"hard": "-", "soft": "--"}
     for (method, mode), points in series.items():
@@ -647,10 +660,10 @@ def plot_robustness(rows: Iterable[Mapping[str, Any]], path: str | Path) -> Path
             marker="o",
             markersize=4,
             linestyle=styles.get(mode, ":"),
-            color=_color(method, order),
+            color=method_color(method, order),
             label=f"{method} ({mode})" if mode else method,
         )
     ax.set_ylim(-0.02, 1.02)
     if len(series) > 1:
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
