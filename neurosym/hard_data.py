@@ -41,7 +41,7 @@ def guesses_needed(task: SudokuTask) -> int:
 
 
 def _one(args: tuple[int, int, int, int]) -> tuple[list[int], list[int], int]:
-    from trm.data import _other_solution
+    from trm.data import other_solution
 
     box_rows, box_cols, seed, index = args
     rng = np.random.default_rng([seed, index])
@@ -50,7 +50,7 @@ def _one(args: tuple[int, int, int, int]) -> tuple[list[int], list[int], int]:
         box_rows,
         box_cols,
         solution=solution,
-        is_unique=lambda t: _other_solution(t, solution) is None,
+        is_unique=lambda t: other_solution(t, solution) is None,
         minimal=True,
         rng=rng,
     )

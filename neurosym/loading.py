@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.arc import ArcTask
-from tasks.detect import _is_movingai, parse_task
+from tasks.detect import is_movingai, parse_task
 from tasks.errors import ConfigError, InvalidTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
@@ -130,7 +130,7 @@ def _load_movingai(source: Any, start: Any, goal: Any) -> MazeTask:
         raise InvalidTaskError(
             f"expected Moving AI map text or a file path, got {type(source).__name__}"
         )
-    if not _is_movingai(text):
+    if not is_movingai(text):
         raise InvalidTaskError(
             f"{where} is no Moving AI map (expected a header: 'type octile'/'height H'/'width W'"
             "/'map', or MapWidth=/MapHeight=/MapData); start and goal apply to those only, an "

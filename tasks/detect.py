@@ -13,7 +13,7 @@ from tasks.errors import InvalidTaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
 
-__all__ = ["parse_task", "task_from_json"]
+__all__ = ["is_movingai", "parse_task", "task_from_json"]
 
 
 def _task_tag(value: Any) -> str | None:
@@ -107,7 +107,12 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
-def _is_movingai(text: str) -> bool:
+def is_movingai(text: str) -> bool:
+    """Whether ``text`` opens like a MovingAI ``.map`` file (its first line is a header key).
+
+    >>> is_movingai("type octile\\nheight 2"), is_movingai("S.#")
+    (True, False)
+    """
     head = text.lstrip().splitlines()[:1]
     key = head[0].strip().lower().replace("=", " ").split(" ")[0] if head else ""
     return key in ("type", "height", "width", "mapwidth", "mapheight")
@@ -153,7 +158,7 @@ def parse_task(
         raise InvalidTaskError("empty input: expected a Sudoku, a maze or a JSON task")
     if stripped.startswith("{"):
         return task_from_json(stripped, task_id=task_id)
-    if _is_movingai(stripped):
+    if is_movingai(stripped):
         raise InvalidTaskError(
             "a Moving AI map holds no start or goal; use MazeTask.from_movingai(text, start, "
             "goal), tasks.datasets.load_movingai_tasks(folder) or a JSON maze task"

@@ -15,8 +15,8 @@ from trm.data import (
     MazeData,
     SudokuData,
     TaskStream,
-    _other_solution,
     make_eval_set,
+    other_solution,
     union_of_shortest_paths,
 )
 
@@ -43,13 +43,13 @@ def test_pool_puzzles_are_minimal_unique_and_rated(pool_file):
     )[:6]:
         task, solution = _task(flat), _task(sol).grid
         assert verify(task, solution).ok
-        assert _other_solution(task, solution) is None  # unique
+        assert other_solution(task, solution) is None  # unique
         assert guesses_needed(task) == guesses
         # minimal: removing any one given opens a second solution
         for i in np.flatnonzero(flat)[:10]:
             fewer = flat.copy()
             fewer[i] = 0
-            assert _other_solution(_task(fewer), solution) is not None
+            assert other_solution(_task(fewer), solution) is not None
     assert (pool["givens"] <= 30).all()
 
 
@@ -116,7 +116,7 @@ def test_eval_set_of_a_pool_config_is_fresh_minimal_puzzles(pool_file):
     for task, solution in zip(es.tasks, es.solutions, strict=True):
         flat = np.array([v for row in task.grid for v in row], dtype=np.int64)
         assert flat.tobytes() not in known
-        assert _other_solution(task, solution) is None
+        assert other_solution(task, solution) is None
 
 
 def test_mixed_mazes_have_many_sizes_loops_and_union_labels():

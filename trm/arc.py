@@ -30,10 +30,11 @@ from trm.arc_data import (
     check_fits,
     distinct_views,
 )
-from trm.arc_train import PUZZLE_EMBEDDING, PuzzleSignSGD, _autocast, _forward, supervise
+from trm.arc_train import PUZZLE_EMBEDDING, PuzzleSignSGD, _forward, supervise
 from trm.checkpoint import load_checkpoint, save_checkpoint, strip_prefix, with_prefix
 from trm.config import TRMConfig
 from trm.model import TRM
+from trm.rollout import autocast
 from trm.run_state import _neurosym_version
 
 __all__ = [
@@ -117,7 +118,7 @@ def _final_outputs(
         pid = torch.from_numpy(ids[start : start + batch_size]).to(device)
         carry = model.initial_carry(x.shape[0], device)
         for _ in range(steps):
-            with _autocast(device):
+            with autocast(device):
                 carry, logits, halt_logits = _forward(model, x, carry, pid, table)
         tokens.append(logits.float().argmax(-1).cpu().numpy())
         probs.append(torch.sigmoid(halt_logits.float()).cpu().numpy())

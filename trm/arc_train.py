@@ -9,7 +9,6 @@ same losses (stablemax per sequence + 0.5 x halt BCE against "exactly right") an
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +34,7 @@ from trm.losses import (
 )
 from trm.model import TRM, Carry
 from trm.optim import EMA, make_optimizer, scheduled_lr, set_lr
+from trm.rollout import autocast
 from trm.train import _refill, _Slots
 
 __all__ = [
@@ -219,13 +219,6 @@ def _forward(
     return torch.func.functional_call(model, params, (inputs, carry, ids))
 
 
-def _autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    # bf16 on CUDA as in trm.train (fp32 parameters, carry and losses); fp32 on the CPU.
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 def supervise(
     model: TRM,
     stream: ArcExampleStream,
@@ -261,7 +254,7 @@ def supervise(
         _refill(slots, stream, rng, model, model.config.halt_exploration_prob)
         if refilled.numel():
             ids[refilled] = stream.last_ids.to(device)
-        with _autocast(device):
+        with autocast(device):
             carry, logits, halt_logits = _forward(
                 model, slots.inputs, Carry(y=slots.y, z=slots.z), ids, table
             )

@@ -38,6 +38,7 @@ __all__ = [
     "union_of_shortest_paths",
     "DISTANCE_HINT_ID",
     "add_distance_hint",
+    "other_solution",
 ]
 
 #: First of the 3 label-only tokens of ``MazeData(hint="distance")``: a free cell off the path
@@ -353,9 +354,9 @@ def _endpoint_mask(task: MazeTask) -> np.ndarray:
     return mask
 
 
-def _other_solution(task: SudokuTask, solution: SudokuGrid) -> list[list[int]] | None:
-    """A solution of ``task`` other than ``solution``, or None: a bitmask search that picks the
-    cell with the fewest candidates first (fast for grids up to 9x9)."""
+def other_solution(task: SudokuTask, solution: SudokuGrid) -> list[list[int]] | None:
+    """A solution of ``task`` other than ``solution``, or None (``task`` is then unique): a
+    bitmask search that picks the cell with the fewest candidates first (fast up to 9x9)."""
     br, bc, n = task.box_rows, task.box_cols, task.size
     grid = [list(row) for row in task.grid]
     full = (1 << (n + 1)) - 2  # bits 1..n
@@ -415,7 +416,7 @@ def _complete_to_unique(
     grid = [list(row) for row in task.grid]
     while True:
         current = SudokuTask(box_rows=task.box_rows, box_cols=task.box_cols, grid=grid)
-        other = _other_solution(current, solution)
+        other = other_solution(current, solution)
         if other is None:
             return current
         differ = [
@@ -516,7 +517,7 @@ class TaskStream:
                     cfg.box_rows,
                     cfg.box_cols,
                     solution=solution,
-                    is_unique=lambda t: _other_solution(t, solution) is None,
+                    is_unique=lambda t: other_solution(t, solution) is None,
                     minimal=True,
                     rng=rng,
                 )

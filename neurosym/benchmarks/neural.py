@@ -281,7 +281,7 @@ def sudoku_cases(
     from tasks.datasets import load_sudoku_csv
     from tasks.generators import generate_puzzle, generate_solution
     from tasks.sudoku import SudokuTask
-    from trm.data import _other_solution
+    from trm.data import other_solution
 
     def tasks_of(pool: dict[str, np.ndarray]) -> list[SudokuTask]:
         out = []
@@ -324,7 +324,7 @@ def sudoku_cases(
                 3,
                 n_givens=int(rng.integers(10, 13)),
                 solution=solution,
-                is_unique=lambda t, s=solution: _other_solution(t, s) is None,
+                is_unique=lambda t, s=solution: other_solution(t, s) is None,
                 rng=rng,
             )
             if 10 <= task.n_givens <= 12:

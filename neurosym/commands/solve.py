@@ -94,7 +94,7 @@ def _one_task(args: argparse.Namespace, on_map: bool) -> Any:
     """``solve``'s puzzle: text, a file, standard input (``-``: always text, never a path), or
     with ``--start``/``--goal`` a Moving AI map."""
     from neurosym.api import load_task
-    from tasks.detect import _is_movingai, parse_task
+    from tasks.detect import is_movingai, parse_task
     from tasks.errors import InvalidTaskError
 
     from_stdin = args.puzzle == "-"
@@ -105,7 +105,7 @@ def _one_task(args: argparse.Namespace, on_map: bool) -> Any:
         return parse_task(source, box=args.box) if from_stdin else load_task(source, box=args.box)
     except InvalidTaskError as exc:
         text = source if from_stdin else _head(source)
-        if text is not None and _is_movingai(text):
+        if text is not None and is_movingai(text):
             raise InvalidTaskError(
                 "a Moving AI map marks no start or goal: pass them as --start ROW,COL --goal "
                 "ROW,COL (0-based)"
