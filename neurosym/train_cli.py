@@ -107,6 +107,8 @@ PRESET_DATA: dict[str, dict[str, Any]] = {
 }
 # maze-conv with the distance hints of MazeData(hint="distance") (preset maze-conv-hint).
 PRESET_DATA["maze-conv-hint"] = {**PRESET_DATA["maze-conv"], "hint": "distance"}
+# The free-cell message-passing mixer on maze-conv's data (preset maze-graph).
+PRESET_DATA["maze-graph"] = dict(PRESET_DATA["maze-conv"])
 
 
 class Progress:

@@ -95,7 +95,7 @@ class TRMConfig(BaseModel):
         description="Blocks in the one shared network net (paper 2); for 'hrm', in each of "
         "f_L and f_H (HRM paper 4).",
     )
-    mixer: Literal["mlp", "attention", "peers", "conv"] = Field(
+    mixer: Literal["mlp", "attention", "peers", "conv", "graph"] = Field(
         "mlp",
         description=(
             "Token mixer: 'mlp' = SwiGLU across positions (the paper's TRM-MLP, no positional "
@@ -103,12 +103,15 @@ class TRMConfig(BaseModel):
             "paper, both size-agnostic (no table tied to one grid size): 'peers' = attention "
             "restricted to each Sudoku cell's constraint peers (a third of the heads each for "
             "row, column and box; the prefix slots see and are seen by every cell), 'conv' = a "
-            "3x3 convolution over the grid (the prefix slots read the mean over cells)."
+            "3x3 convolution over the grid (the prefix slots read the mean over cells), 'graph' = "
+            "message passing over a maze's free-cell graph (each free cell reads itself and its "
+            "free 4-neighbours, by a linear map per direction and by their elementwise max; "
+            "walls neither send nor receive)."
         ),
     )
     grid_height: int | None = Field(
         None,
-        description="Rows of the training grid ('peers', 'conv'); height*width = seq_len.",
+        description="Rows of the training grid ('peers', 'conv', 'graph'); height*width = seq_len.",
     )
     grid_width: int | None = Field(None, description="Columns of the training grid.")
     box_rows: int | None = Field(
@@ -251,9 +254,9 @@ class TRMConfig(BaseModel):
                     f"mixer 'peers' splits the heads into row, column and box groups: "
                     f"num_heads must be a multiple of 3, got {self.num_heads}"
                 )
-        if self.mixer == "conv":
+        if self.mixer in ("conv", "graph"):
             if self.grid_height is None or self.grid_width is None:
-                raise ValueError("mixer 'conv' needs grid_height and grid_width")
+                raise ValueError(f"mixer {self.mixer!r} needs grid_height and grid_width")
             if self.grid_height * self.grid_width != self.seq_len:
                 raise ValueError(
                     f"grid_height*grid_width = {self.grid_height * self.grid_width} must equal "
@@ -280,7 +283,7 @@ class TRMConfig(BaseModel):
     @property
     def size_agnostic(self) -> bool:
         """True for the mixers that run on other grid sizes than the training one."""
-        return self.mixer in ("peers", "conv")
+        return self.mixer in ("peers", "conv", "graph")
 
     @property
     def head_dim(self) -> int:
@@ -423,6 +426,9 @@ PRESETS: dict[str, TRMConfig] = {
     # maze-conv whose labels also carry each free cell's BFS distance from the start mod 3
     # (MazeData(hint="distance")): 3 label-only tokens, hence vocab_size 9.
     "maze-conv-hint": TRMConfig(**{**_MAZE_CONV, "vocab_size": 9}),
+    # maze-conv with message passing over the free-cell graph instead of a dense 3x3 kernel:
+    # walls block the mixer, so every path of information is a path through the maze.
+    "maze-graph": TRMConfig(**{**_MAZE_CONV, "mixer": "graph"}),
     # The paper's models: 5,028,866 / 6,828,034 / 6,822,914 trainable parameters.
     "trm-mlp-sudoku": TRMConfig(**_PAPER_SUDOKU, mixer="mlp", n_latent_steps=6, n_improve_steps=3),
     "trm-att-sudoku": TRMConfig(

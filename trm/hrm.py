@@ -111,7 +111,7 @@ class HRM(TRM):
         geometry = self.check_geometry(geometry)
         self._check_inputs(inputs, carry, puzzle_ids, geometry)
         x = self.embed(inputs, puzzle_ids)
-        layout = self._layout(geometry, x.device)
+        layout = self._layout(geometry, x.device, inputs)
         cfg = self.config
         y, z = carry.y, carry.z
         with torch.no_grad():

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tasks.encodings import MAZE_WALL_ID
 from tasks.errors import ConfigError, InvalidTaskError
 from trm.config import TRMConfig, swiglu_hidden_size
 
@@ -174,6 +175,76 @@ class ConvMixer(nn.Module):
         return torch.cat((pooled, mixed), dim=1)
 
 
+@dataclass(frozen=True, slots=True)
+class GraphLayout:
+    """What :class:`GraphMixer` reads besides h: the grid and which cells are free (``free``
+    [B, H, W, 1], 1.0 on free cells, 0.0 on walls and PAD)."""
+
+    geometry: Geometry
+    free: Tensor
+
+
+def _shift(x: Tensor, rows: int, cols: int, fill: float) -> Tensor:
+    """``x`` [B, H, W, C] moved by ``rows`` / ``cols`` (each -1, 0 or 1), ``fill`` entering at
+    the edge: ``out[i, j] = x[i - rows, j - cols]``."""
+    height, width = x.shape[1], x.shape[2]
+    pad = (0, 0, max(cols, 0), max(-cols, 0), max(rows, 0), max(-rows, 0))
+    padded = F.pad(x, pad, value=fill)
+    r0, c0 = max(-rows, 0), max(-cols, 0)
+    return padded[:, r0 : r0 + height, c0 : c0 + width]
+
+
+#: The four grid neighbours of a cell, as (row, column) offsets of the neighbour.
+_NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+
+
+class GraphMixer(nn.Module):
+    """Message passing over a maze's free-cell graph: a free cell reads its own state, each
+    free 4-neighbour's through a linear map per direction, and the elementwise max over its
+    free neighbours; walls and PAD neither send nor receive (their mixer output is 0). Each
+    prefix slot gets a linear map of the mean over free cells. Local, so it runs on any
+    ``height x width``; a wall blocks information as it blocks a route.
+
+    Examples
+    --------
+    >>> from trm.config import preset
+    >>> mixer = GraphMixer(preset("maze-graph", hidden_size=8))
+    >>> free = torch.tensor([[1.0, 0.0, 1.0]]).view(1, 1, 3, 1)  # a wall between two cells
+    >>> layout = GraphLayout(Geometry(1, 3), free)
+    >>> out = mixer(torch.randn(1, 4, 8), layout)  # 1 prefix slot + 3 cells
+    >>> bool(out[0, 2].abs().sum() == 0)  # the wall's output
+    True
+    """
+
+    def __init__(self, config: TRMConfig) -> None:
+        super().__init__()
+        width = config.hidden_size
+        self.prefix = config.puzzle_prefix_len
+        # [self, up, down, left, right, neighbour max] -> width, one matmul.
+        self.proj = nn.Linear(6 * width, width, bias=False)
+        self.pool = nn.Linear(width, width, bias=False)
+
+    def forward(self, x: Tensor, layout: GraphLayout) -> Tensor:
+        batch, _, width = x.shape
+        geometry, free = layout.geometry, layout.free.to(x.dtype)
+        cells = x[:, self.prefix :].reshape(batch, geometry.height, geometry.width, width)
+        masked = cells * free
+        parts = [masked]
+        parts += [_shift(masked, dr, dc, 0.0) for dr, dc in _NEIGHBOURS]
+        # Elementwise max over free neighbours: a wall or the edge enters as -1e4, and a cell
+        # with no free neighbour reads 0.
+        low = -1e4
+        guarded = masked + (1.0 - free) * low
+        neighbour_max = torch.stack([_shift(guarded, dr, dc, low) for dr, dc in _NEIGHBOURS])
+        neighbour_max = neighbour_max.amax(dim=0)
+        parts.append(torch.where(neighbour_max > low / 2, neighbour_max, 0.0))
+        mixed = (self.proj(torch.cat(parts, dim=-1)) * free).reshape(batch, -1, width)
+        count = free.sum(dim=(1, 2)).clamp_min(1.0)  # [B, 1]
+        mean = masked.sum(dim=(1, 2)) / count  # [B, D]
+        pooled = self.pool(mean).unsqueeze(1).expand(-1, self.prefix, -1)
+        return torch.cat((pooled, mixed), dim=1)
+
+
 class Block(nn.Module):
     """Post-norm block: h = norm(h + mix(h)); h = norm(h + swiglu(h))."""
 
@@ -189,6 +260,8 @@ class Block(nn.Module):
             self.mixer = Attention(config)
         elif config.mixer == "peers":
             self.mixer = PeerAttention(config)
+        elif config.mixer == "graph":
+            self.mixer = GraphMixer(config)
         else:
             self.mixer = ConvMixer(config)
         self.mlp = SwiGLU(config.hidden_size, config.expansion)
@@ -200,7 +273,7 @@ class Block(nn.Module):
             h = rms_norm(h_t + self.mixer(h_t), self.eps).transpose(1, 2)
         elif self.mixer_kind == "attention":
             h = rms_norm(h + self.mixer(h), self.eps)
-        else:  # peers: layout is the mask; conv: the geometry
+        else:  # peers: layout is the mask; conv: the geometry; graph: a GraphLayout
             h = rms_norm(h + self.mixer(h, layout), self.eps)
         return rms_norm(h + self.mlp(h), self.eps)
 
@@ -364,8 +437,11 @@ class TRM(nn.Module):
                 )
         return geometry
 
-    def _layout(self, geometry: Geometry, device: torch.device) -> object:
-        """What the mixer reads besides h: the peer mask, the geometry, or nothing."""
+    def _layout(
+        self, geometry: Geometry, device: torch.device, inputs: Tensor | None = None
+    ) -> object:
+        """What the mixer reads besides h: the peer mask, the geometry, the free cells of each
+        maze (a :class:`GraphLayout`, from ``inputs``), or nothing."""
         if self.config.mixer == "peers":
             key = (geometry, device)
             mask = self._masks.get(key)
@@ -375,6 +451,11 @@ class TRM(nn.Module):
             return mask
         if self.config.mixer == "conv":
             return geometry
+        if self.config.mixer == "graph":
+            if inputs is None:
+                raise ConfigError("mixer 'graph' reads the walls from the inputs; pass them")
+            free = (inputs > MAZE_WALL_ID).view(-1, geometry.height, geometry.width, 1)
+            return GraphLayout(geometry, free.to(device))
         return None
 
     def initial_carry(
@@ -478,7 +559,7 @@ class TRM(nn.Module):
         geometry = self.check_geometry(geometry)
         self._check_inputs(inputs, carry, puzzle_ids, geometry)
         x = self.embed(inputs, puzzle_ids)
-        layout = self._layout(geometry, x.device)
+        layout = self._layout(geometry, x.device, inputs)
         y, z = carry.y, carry.z
         gradient = self.config.gradient or "recursion"
         # T-1 improvement cycles without a graph: they move (y, z) toward a better answer for

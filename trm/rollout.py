@@ -128,7 +128,7 @@ def codec_for(model: TRM | LoadedModel, task: SudokuTask | MazeTask) -> Codec:
     if not isinstance(net, TRM):
         raise ConfigError(f"model must be a TRM or LoadedModel, got {type(model).__name__}")
     cfg = net.config
-    kind = "sudoku" if cfg.mixer == "peers" else "maze" if cfg.mixer == "conv" else None
+    kind = "sudoku" if cfg.mixer == "peers" else "maze" if cfg.mixer in ("conv", "graph") else None
     if isinstance(model, LoadedModel):
         kind = model.kind
     task_kind = "sudoku" if isinstance(task, SudokuTask) else "maze"

@@ -43,6 +43,8 @@ def step_flops(net: TRM, tokens: int, rows: int = 1) -> float:
     per_token = 6.0 * width * swiglu_hidden_size(width, cfg.expansion)  # the channel SwiGLU
     if cfg.mixer == "conv":
         per_token += 18.0 * width * width  # 3x3 kernel, width -> width
+    elif cfg.mixer == "graph":
+        per_token += 12.0 * width * width  # self + 4 directions + neighbour max, width -> width
     elif cfg.mixer == "mlp":
         per_token += 6.0 * width * swiglu_hidden_size(tokens, cfg.expansion)
     else:  # attention over every position (a peer mask still computes the full product)

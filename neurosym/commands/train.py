@@ -229,7 +229,7 @@ def _eval_set(loaded: Any, args: argparse.Namespace) -> tuple[list[Any], list[An
 
             raise UnsupportedTaskError(
                 f"this checkpoint covers {_describe(loaded)} only; other sizes need a "
-                "size-agnostic model (mixer 'peers' or 'conv')"
+                "size-agnostic model (mixer 'peers', 'conv' or 'graph')"
             )
         es = make_eval_set(spec, args.generate, args.seed)
         return es.tasks, es.solutions, loaded.codec, what

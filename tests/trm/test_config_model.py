@@ -105,7 +105,7 @@ def test_config_rejects_unknown_fields():
         ("expansion", 0.0, r"expansion: must be > 0"),
         ("rms_norm_eps", float("nan"), r"rms_norm_eps: must be > 0, got nan"),
         ("halt_exploration_prob", 1.5, r"halt_exploration_prob: must be in \[0, 1\], got 1.5"),
-        ("mixer", "gru", r"mixer: Input should be 'mlp', 'attention', 'peers' or 'conv'"),
+        ("mixer", "gru", r"mixer: Input should be 'mlp', 'attention', 'peers', 'conv' or 'graph'"),
         ("hidden_size", "wide", r"hidden_size"),
     ],
 )

@@ -16,7 +16,8 @@ from tasks.maze import MazeTask
 from tasks.verify import verify
 from trm.config import TRMConfig, preset
 from trm.inference import MAX_TEST_STEPS, codec_for, evaluate, predict
-from trm.model import TRM, Geometry, count_parameters, peer_mask
+from trm.model import TRM, Geometry, GraphLayout, count_parameters, peer_mask
+from trm.step_cost import step_flops
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -45,6 +46,7 @@ def test_presets_keep_paper_counts_and_new_ones_are_small():
         assert count_parameters(TRM(preset("trm-att-sudoku"))) == 6_828_034
         assert count_parameters(TRM(preset("sudoku-peers"))) == 223_490
         assert count_parameters(TRM(preset("maze-conv"))) == 181_122
+        assert count_parameters(TRM(preset("maze-graph"))) == 156_546
 
 
 @pytest.mark.parametrize(
@@ -56,6 +58,8 @@ def test_presets_keep_paper_counts_and_new_ones_are_small():
         ({"mixer": "conv", "grid_height": None}, "grid_height and grid_width"),
         ({"mixer": "conv", "grid_height": 5, "grid_width": 5}, "must equal seq_len"),
         ({"mixer": "conv", "grid_height": 0, "grid_width": 9}, "grid_height must be >= 1"),
+        ({"mixer": "graph", "grid_width": None}, "'graph' needs grid_height and grid_width"),
+        ({"mixer": "graph", "grid_height": 3, "grid_width": 3}, "must equal seq_len"),
         ({"mixer": "transformer"}, "mixer"),
     ],
 )
@@ -120,6 +124,48 @@ def test_fixed_size_mixers_refuse_another_geometry():
     net = TRM(preset("sudoku6-tiny", hidden_size=8))
     with pytest.raises(ConfigError, match="runs only on its trained 36 tokens"):
         net.initial_carry(1, geometry=Geometry(9, 9, 3, 3))
+
+
+# ---------------------------------------------------------------------------- graph
+def _graph(**kw) -> TRM:
+    torch.manual_seed(0)
+    return TRM(preset("maze-graph", hidden_size=8, **kw)).eval()
+
+
+_WALLED = MazeTask.parse("S.#..\n.##..\n...#G")
+
+
+def test_graph_reads_only_free_neighbours():
+    """One graph block writes nothing on walls, and a change at a free cell reaches only that
+    cell and its free 4-neighbours (not diagonals, not across a wall)."""
+    net = _graph()
+    codec = codec_for(net, _WALLED)
+    inputs = torch.as_tensor(codec.encode_input(_WALLED)).unsqueeze(0)
+    geometry = Geometry(3, 5)
+    layout = net._layout(geometry, torch.device("cpu"), inputs)
+    assert isinstance(layout, GraphLayout)
+    mixer = net.net.blocks[0].mixer
+    h = torch.randn(1, 16, 8)
+    h2 = h.clone()
+    h2[0, 1 + 0 * 5 + 1] += 1.0  # (0, 1): free; neighbours (0, 0) free, (0, 2) and (1, 1) walls
+    with torch.no_grad():
+        a, b = mixer(h, layout), mixer(h2, layout)
+    walls = (inputs[0] == 1).view(3, 5)
+    assert (a[0, 1:].abs().sum(-1).view(3, 5)[walls] == 0).all()
+    changed = ((a - b).abs().sum(-1) > 1e-6)[0, 1:].view(3, 5)
+    assert changed.nonzero().tolist() == [[0, 0], [0, 1]]
+    with pytest.raises(ConfigError, match="reads the walls"):
+        net._layout(geometry, torch.device("cpu"))
+
+
+def test_graph_runs_any_maze_size_and_costs_less_than_conv():
+    net = _graph()
+    for height, width in ((3, 4), (9, 9), (17, 11)):
+        maze = generate_perfect_maze(height, width, rng=height + width)
+        [p] = predict(net, None, [maze], max_steps=1)
+        assert p.confidence.shape == (height, width)
+    # 6 width x width maps per cell against the 3x3 kernel's 9.
+    assert step_flops(net, 226) < step_flops(_conv(), 226)
 
 
 # ---------------------------------------------------------------------------- conv
