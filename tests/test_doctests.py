@@ -23,6 +23,7 @@ MODULES = [
     "trm.losses",
     "trm.optim",
     "trm.checkpoint",
+    "trm.state_tensors",
     "trm.data",
     "trm.train",
     "trm.inference",

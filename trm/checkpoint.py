@@ -1,36 +1,42 @@
 """Self-describing TRM checkpoints: tensors in safetensors, everything else in JSON; never pickle.
 
-Also flattens optimiser state and RNG state into (tensors, JSON) pairs so a run resumes exactly.
+Reading is defensive (size limits, no links out of the folder, duplicate JSON keys refused, every
+TRM tensor checked against its config by :mod:`trm.checkpoint_layout`); optimiser and RNG state
+become (tensors, JSON) pairs in :mod:`trm.state_tensors`, re-exported here, so a run resumes
+exactly.
 """
 
 from __future__ import annotations
 
-import functools
 import glob
 import hashlib
 import json
 import logging
-import math
 import os
-import random
 import re
 import secrets
 import stat
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from safetensors.torch import load as safetensors_load
 from safetensors.torch import save_file
 from torch import Tensor
 
-from tasks.errors import CheckpointError, ConfigError
-from trm.config import TRMConfig
-from trm.model import TRM
+from tasks.errors import CheckpointError
+from trm.checkpoint_layout import _check_trm_tensors
+from trm.state_tensors import (
+    check_json_value,
+    optimizer_state_from_tensors,
+    optimizer_state_to_tensors,
+    rng_state,
+    set_rng_state,
+    strip_prefix,
+    with_prefix,
+)
 
 __all__ = [
     "FORMAT",
@@ -194,7 +200,7 @@ def _validated_meta_for_save(meta: Mapping[str, Any]) -> dict[str, Any]:
     if reserved:
         raise CheckpointError(f"meta keys {reserved} are reserved; save_checkpoint writes them")
     _check_required_meta(meta, "meta")
-    _check_json_value(meta, "meta")
+    check_json_value(meta, "meta")
     return {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
 
 
@@ -212,29 +218,6 @@ def _check_required_meta(meta: Mapping[str, Any], where: str) -> None:
         raise CheckpointError(f"{where}['step'] must be >= 0, got {meta['step']}")
     if not isinstance(meta["task"].get("kind"), str):
         raise CheckpointError(f"{where}['task'] must hold a string 'kind', got {meta['task']!r}")
-
-
-def _check_json_value(value: Any, where: str) -> None:
-    # json.dumps would silently turn int keys into strings and reject numpy scalars deep
-    # inside; checking first names the offending entry.
-    if value is None or isinstance(value, bool | int | float | str):
-        return
-    if isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _check_json_value(item, f"{where}[{i}]")
-        return
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise CheckpointError(
-                    f"{where} has a non-string key {key!r}; JSON keys are strings"
-                )
-            _check_json_value(item, f"{where}[{key!r}]")
-        return
-    raise CheckpointError(
-        f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which JSON cannot "
-        "store; pass tensors in `tensors` and plain Python values in `meta`"
-    )
 
 
 def _prepare_tensors(tensors: Mapping[str, Tensor]) -> dict[str, Tensor]:
@@ -624,449 +607,3 @@ def _parse_safetensors(raw: bytes, source: Path) -> dict[str, Tensor]:
         return safetensors_load(raw)
     except Exception as exc:  # safetensors raises its own error types
         raise CheckpointError(f"{source} is not a valid safetensors file: {exc}") from exc
-
-
-# ------------------------------------------------------------- tensors vs the TRM config
-
-# The layout of a training run's slots (trm.train._Slots): dtype and shape ("B": the slots,
-# "seq": the config's seq_len, "carry": a carry's per-example shape).
-_SLOT_LAYOUT: dict[str, tuple[torch.dtype, tuple[str, ...]]] = {
-    "inputs": (torch.int64, ("B", "seq")),
-    "labels": (torch.int64, ("B", "seq")),
-    "y": (torch.float32, ("B", "carry")),
-    "z": (torch.float32, ("B", "carry")),
-    "steps": (torch.int64, ("B",)),
-    "min_halt": (torch.int64, ("B",)),
-    "halted": (torch.bool, ("B",)),
-}
-_SLOT_NAME_RE = re.compile(r"((?:rank\d+\.)?slots)\.(.+)")
-_OPTIM_NAME_RE = re.compile(r"optim\.state\.(\d+)\.(.+)")
-
-
-@dataclass(frozen=True)
-class _TRMLayout:
-    state: dict[str, tuple[tuple[int, ...], torch.dtype]]  # model.state_dict()
-    params: list[tuple[tuple[int, ...], torch.dtype]]  # model.parameters(), optimiser order
-    carry: tuple[int, ...]  # one example's carry (y or z)
-    vocab_size: int
-    seq_len: int
-
-
-@functools.lru_cache(maxsize=8)
-def _trm_layout(config_json: str) -> _TRMLayout:
-    config = TRMConfig.model_validate(json.loads(config_json))
-    # On the meta device: shapes and dtypes only, no memory, no draw from any RNG.
-    with torch.device("meta"):
-        model = TRM(config)
-        carry = model.initial_carry(1, torch.device("meta")).y
-    return _TRMLayout(
-        state={n: (tuple(t.shape), t.dtype) for n, t in model.state_dict().items()},
-        params=[(tuple(p.shape), p.dtype) for p in model.parameters()],
-        carry=tuple(carry.shape[1:]),
-        vocab_size=config.vocab_size,
-        seq_len=config.seq_len,
-    )
-
-
-def _describe(t: Tensor) -> str:
-    return f"{str(t.dtype).removeprefix('torch.')} {list(t.shape)}"
-
-
-def _wanted(shape: tuple[int, ...], dtype: torch.dtype) -> str:
-    return f"{str(dtype).removeprefix('torch.')} {list(shape)}"
-
-
-def _check_trm_tensors(tensors: Mapping[str, Tensor], meta: Mapping[str, Any], where: Path) -> None:
-    """Refuse tensors that do not fit the TRM that ``meta["config"]`` describes.
-
-    ``load_state_dict`` would silently cast a float64 or int weight, and the optimiser would
-    fail (or broadcast) only at the first step; this names the offending tensor up front.
-    Checkpoints whose config is not a TRMConfig (other uses of this module) are left alone.
-    """
-    try:
-        config_json = json.dumps(
-            TRMConfig.model_validate(meta["config"]).model_dump(mode="json"), sort_keys=True
-        )
-    except (ConfigError, ValueError, TypeError):
-        return
-    try:
-        layout = _trm_layout(config_json)
-    except Exception as exc:  # a valid config the model still refuses to build
-        raise CheckpointError(f"{where}: its config does not build a model: {exc}") from exc
-    problems: list[str] = []
-    for prefix in ("model", "ema"):
-        part = strip_prefix(tensors, prefix)
-        if not part:
-            continue
-        missing = sorted(set(layout.state) - set(part))
-        unexpected = sorted(set(part) - set(layout.state))
-        if missing:
-            problems.append(f"{prefix} tensors {missing} are missing")
-        if unexpected:
-            problems.append(f"{prefix} tensors {unexpected} are not in the model")
-        for name, (shape, dtype) in layout.state.items():
-            t = part.get(name)
-            if t is not None and (tuple(t.shape) != shape or t.dtype != dtype):
-                problems.append(
-                    f"{prefix}.{name} is {_describe(t)}, the model needs {_wanted(shape, dtype)}"
-                )
-    problems += _optimizer_problems(tensors, layout)
-    problems += _slot_problems(tensors, layout)
-    if problems:
-        shown = "; ".join(problems[:5]) + (
-            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        )
-        raise CheckpointError(f"{where}: the tensors do not fit its model config: {shown}")
-
-
-def _optimizer_problems(tensors: Mapping[str, Tensor], layout: _TRMLayout) -> list[str]:
-    problems = []
-    for name, t in tensors.items():
-        if not name.startswith("optim."):
-            continue
-        match = _OPTIM_NAME_RE.fullmatch(name)
-        if match is None:
-            problems.append(f"{name} is not an optimiser state tensor (optim.state.<i>.<key>)")
-            continue
-        index, key = int(match.group(1)), match.group(2)
-        if index >= len(layout.params):
-            problems.append(f"{name} is for parameter {index}; the model has {len(layout.params)}")
-            continue
-        shape, dtype = layout.params[index]
-        if key == "step":  # Adam's step count: a float scalar
-            if not (t.dtype.is_floating_point and t.numel() == 1):
-                problems.append(f"{name} is {_describe(t)}, not a float scalar")
-        elif tuple(t.shape) != shape or t.dtype != dtype:
-            problems.append(f"{name} is {_describe(t)}, its parameter is {_wanted(shape, dtype)}")
-    return problems
-
-
-def _slot_problems(tensors: Mapping[str, Tensor], layout: _TRMLayout) -> list[str]:
-    problems = []
-    batch: dict[str, int] = {}  # per group (rank): the first slot tensor's batch size
-    for name, t in sorted(tensors.items()):
-        match = _SLOT_NAME_RE.fullmatch(name)
-        if match is None:
-            continue
-        group, slot = match.groups()
-        if slot not in _SLOT_LAYOUT:
-            problems.append(f"{name} is not a training slot ({sorted(_SLOT_LAYOUT)})")
-            continue
-        dtype, dims = _SLOT_LAYOUT[slot]
-        wanted: list[int | str] = []
-        for dim in dims:
-            if dim == "B":
-                wanted.append(batch.get(group, "B"))
-            else:
-                wanted += [layout.seq_len] if dim == "seq" else list(layout.carry)
-        shape = list(t.shape)
-        fits = len(shape) == len(wanted) and all(
-            isinstance(w, str) or s == w for s, w in zip(shape, wanted, strict=True)
-        )
-        if t.dtype != dtype or not fits:
-            need = f"{str(dtype).removeprefix('torch.')} {wanted}".replace("'", "")
-            problems.append(f"{name} is {_describe(t)}, a slot needs {need}")
-            continue
-        batch.setdefault(group, shape[0])
-        if t.numel() == 0:
-            continue
-        if (
-            slot in ("inputs", "labels")
-            and not 0 <= int(t.min()) <= int(t.max()) < layout.vocab_size
-        ):
-            problems.append(f"{name} holds tokens outside [0, {layout.vocab_size})")
-        elif slot in ("steps", "min_halt") and int(t.min()) < 0:
-            problems.append(f"{name} holds negative counts")
-    return problems
-
-
-# --------------------------------------------------------------------------- prefixes
-
-
-def with_prefix(tensors: Mapping[str, Tensor], prefix: str) -> dict[str, Tensor]:
-    """``{prefix.name: tensor}``: namespaces a state dict inside a checkpoint.
-
-    Examples
-    --------
-    >>> list(with_prefix({"w": torch.zeros(1)}, "model"))
-    ['model.w']
-    """
-    return {f"{prefix}.{name}": t for name, t in tensors.items()}
-
-
-def strip_prefix(tensors: Mapping[str, Tensor], prefix: str) -> dict[str, Tensor]:
-    """The tensors under ``prefix.``, with the prefix removed (the inverse of :func:`with_prefix`).
-
-    Examples
-    --------
-    >>> list(strip_prefix({"model.w": torch.zeros(1), "ema.w": torch.ones(1)}, "model"))
-    ['w']
-    """
-    start = f"{prefix}."
-    return {name[len(start) :]: t for name, t in tensors.items() if name.startswith(start)}
-
-
-# --------------------------------------------------------------------------- optimiser state
-
-
-def optimizer_state_to_tensors(
-    state_dict: Mapping[str, Any], *, prefix: str = "optim"
-) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Split ``optimizer.state_dict()`` into tensors and a JSON-ready description.
-
-    Tensors are named ``{prefix}.state.{param_index}.{key}``; the description records the
-    param groups (tuples such as ``betas`` are restored as tuples), the non-tensor state
-    values and which keys were tensors. Use a distinct ``prefix`` per optimiser.
-
-    Parameters
-    ----------
-    state_dict : mapping
-        An ``Optimizer.state_dict()``.
-    prefix : str
-
-    Returns
-    -------
-    tensors : dict of str to Tensor
-    description : dict
-        JSON-serialisable; pass both to :func:`optimizer_state_from_tensors`.
-
-    Raises
-    ------
-    CheckpointError
-        If a value is neither a tensor nor JSON-serialisable.
-
-    Examples
-    --------
-    >>> p = torch.nn.Parameter(torch.zeros(2))
-    >>> opt = torch.optim.AdamW([p])
-    >>> p.grad = torch.ones(2)
-    >>> opt.step()
-    >>> tensors, desc = optimizer_state_to_tensors(opt.state_dict())
-    >>> sorted(tensors)
-    ['optim.state.0.exp_avg', 'optim.state.0.exp_avg_sq', 'optim.state.0.step']
-    >>> restored = optimizer_state_from_tensors(tensors, desc)
-    >>> restored["param_groups"] == opt.state_dict()["param_groups"]
-    True
-    """
-    try:
-        state = state_dict["state"]
-        groups = state_dict["param_groups"]
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"not an optimizer state_dict: {exc!r}") from exc
-    tensors: dict[str, Tensor] = {}
-    state_desc: dict[str, Any] = {}
-    for index, param_state in state.items():
-        tensor_keys: list[str] = []
-        values: dict[str, Any] = {}
-        for key, value in param_state.items():
-            if isinstance(value, Tensor):
-                tensors[f"{prefix}.state.{index}.{key}"] = value
-                tensor_keys.append(key)
-            else:
-                _check_json_value(value, f"optimizer state[{index}][{key!r}]")
-                values[key] = value
-        state_desc[str(index)] = {"tensors": tensor_keys, "values": values}
-    group_desc: list[dict[str, Any]] = []
-    tuple_keys: list[list[str]] = []
-    for i, group in enumerate(groups):
-        for key, value in group.items():
-            if isinstance(value, Tensor):
-                raise CheckpointError(f"optimizer param_groups[{i}][{key!r}] is a tensor")
-            _check_json_value(value, f"optimizer param_groups[{i}][{key!r}]")
-        group_desc.append({k: list(v) if isinstance(v, tuple) else v for k, v in group.items()})
-        tuple_keys.append([k for k, v in group.items() if isinstance(v, tuple)])
-    description = {
-        "prefix": prefix,
-        "param_groups": group_desc,
-        "tuple_keys": tuple_keys,
-        "state": state_desc,
-    }
-    return tensors, description
-
-
-def optimizer_state_from_tensors(
-    tensors: Mapping[str, Tensor], description: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Rebuild an optimiser ``state_dict`` from :func:`optimizer_state_to_tensors`'s output.
-
-    ``tensors`` may be a whole checkpoint's tensors: only this optimiser's prefix is read.
-
-    Returns
-    -------
-    dict
-        Ready for ``optimizer.load_state_dict``.
-
-    Raises
-    ------
-    CheckpointError
-        If the description is malformed or a tensor it names is missing.
-
-    Examples
-    --------
-    >>> desc = {"prefix": "optim", "param_groups": [{"lr": 0.1, "params": [0]}],
-    ...         "tuple_keys": [[]], "state": {}}
-    >>> optimizer_state_from_tensors({}, desc)
-    {'state': {}, 'param_groups': [{'lr': 0.1, 'params': [0]}]}
-    """
-    try:
-        prefix = description["prefix"]
-        state: dict[int, dict[str, Any]] = {}
-        for index, entry in description["state"].items():
-            param_state: dict[str, Any] = {}
-            for key in entry["tensors"]:
-                name = f"{prefix}.state.{index}.{key}"
-                if name not in tensors:
-                    raise CheckpointError(f"optimizer tensor {name!r} is missing")
-                param_state[key] = tensors[name]
-            param_state.update(entry["values"])
-            state[int(index)] = param_state
-        groups = []
-        for group, tuples in zip(
-            description["param_groups"], description["tuple_keys"], strict=True
-        ):
-            groups.append({k: tuple(v) if k in tuples else v for k, v in group.items()})
-    except CheckpointError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CheckpointError(f"malformed optimizer state description: {exc!r}") from exc
-    return {"state": state, "param_groups": groups}
-
-
-# --------------------------------------------------------------------------- RNG state
-
-
-def rng_state(
-    generator: np.random.Generator | None = None,
-    *,
-    torch_generator: torch.Generator | None = None,
-    prefix: str = "rng",
-) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Capture the random states a resumed run needs, as (tensors, JSON-ready dict).
-
-    Captured: Python's global ``random``; ``generator``'s bit generator, if given; torch's
-    global CPU generator (tensor ``{prefix}.torch_cpu``); each CUDA device's generator if CUDA
-    has been initialised (``{prefix}.torch_cuda.{i}``); and ``torch_generator``, if given
-    (``{prefix}.torch_generator``).
-
-    Parameters
-    ----------
-    generator : numpy.random.Generator, optional
-    torch_generator : torch.Generator, optional
-    prefix : str
-
-    Returns
-    -------
-    tensors : dict of str to Tensor
-        uint8 state tensors.
-    state : dict
-        JSON-serialisable; restore with :func:`set_rng_state`.
-
-    Examples
-    --------
-    >>> g = np.random.default_rng(0)
-    >>> tensors, state = rng_state(g)
-    >>> first = (random.random(), g.random(), torch.rand(1))
-    >>> set_rng_state(tensors, state, g)
-    >>> (random.random(), g.random(), torch.rand(1)) == first
-    True
-    """
-    version, internal, gauss_next = random.getstate()
-    state: dict[str, Any] = {
-        "python": {"version": version, "internal": list(internal), "gauss_next": gauss_next},
-        "numpy": None if generator is None else _encode_numpy(generator.bit_generator.state),
-    }
-    tensors = {f"{prefix}.torch_cpu": torch.get_rng_state()}
-    # Reading CUDA states would initialise CUDA; if it is not initialised, nothing drew from it.
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        for i, s in enumerate(torch.cuda.get_rng_state_all()):
-            tensors[f"{prefix}.torch_cuda.{i}"] = s
-    if torch_generator is not None:
-        tensors[f"{prefix}.torch_generator"] = torch_generator.get_state()
-    return tensors, state
-
-
-def set_rng_state(
-    tensors: Mapping[str, Tensor],
-    state: Mapping[str, Any],
-    generator: np.random.Generator | None = None,
-    *,
-    torch_generator: torch.Generator | None = None,
-    prefix: str = "rng",
-) -> None:
-    """Restore the states captured by :func:`rng_state`.
-
-    ``generator`` and ``torch_generator`` are restored only when passed. CUDA states are
-    restored for the devices present; states of missing devices are skipped (a GPU run
-    resumed on the CPU).
-
-    Raises
-    ------
-    CheckpointError
-        If a needed state is missing or does not fit (another numpy bit generator type).
-
-    Examples
-    --------
-    >>> tensors, state = rng_state()
-    >>> first = random.random()
-    >>> set_rng_state(tensors, state)
-    >>> random.random() == first
-    True
-    """
-    try:
-        py = state["python"]
-        random.setstate((py["version"], tuple(py["internal"]), py["gauss_next"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"malformed Python RNG state: {exc!r}") from exc
-
-    if generator is not None:
-        encoded = state.get("numpy")
-        if encoded is None:
-            raise CheckpointError("the checkpoint holds no numpy Generator state")
-        try:
-            generator.bit_generator.state = _decode_numpy(encoded)
-        except (TypeError, ValueError, KeyError) as exc:
-            raise CheckpointError(f"cannot restore the numpy Generator state: {exc}") from exc
-
-    torch.set_rng_state(_state_tensor(tensors, f"{prefix}.torch_cpu"))
-    cuda_names = sorted(n for n in tensors if n.startswith(f"{prefix}.torch_cuda."))
-    if cuda_names:
-        n_devices = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        for name in cuda_names:
-            index = int(name.rsplit(".", 1)[1])
-            if index < n_devices:
-                torch.cuda.set_rng_state(_state_tensor(tensors, name), index)
-            else:
-                logger.info("skipping the RNG state of absent CUDA device %d", index)
-    if torch_generator is not None:
-        torch_generator.set_state(_state_tensor(tensors, f"{prefix}.torch_generator"))
-
-
-def _state_tensor(tensors: Mapping[str, Tensor], name: str) -> Tensor:
-    if name not in tensors:
-        raise CheckpointError(f"RNG state tensor {name!r} is missing")
-    t = tensors[name]
-    if t.dtype != torch.uint8 or t.dim() != 1:
-        raise CheckpointError(f"RNG state {name!r} must be a 1-d uint8 tensor, got {t.dtype}")
-    return t.cpu()
-
-
-def _encode_numpy(value: Any) -> Any:
-    # Bit generator states hold Python ints (PCG64's are 128-bit, which JSON keeps exactly in
-    # Python) and, for MT19937, a uint32 array.
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {k: _encode_numpy(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        raise CheckpointError(f"non-finite value {value!r} in a numpy RNG state")
-    return value
-
-
-def _decode_numpy(value: Any) -> Any:
-    if isinstance(value, dict):
-        if "__ndarray__" in value:
-            return np.asarray(value["__ndarray__"], dtype=value["dtype"])
-        return {k: _decode_numpy(v) for k, v in value.items()}
-    return value
