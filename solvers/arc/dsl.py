@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from solvers.arc.objects import connect_pixels, repair_periodic, tile_rotations
+from solvers.arc.objects import (
+    colour_by_shape_match,
+    connect_pixels,
+    repair_periodic,
+    tile_rotations,
+)
+from solvers.arc.scaling import kron_by_colour, scale_by_colour_count, subsample
 
 __all__ = [
     "MAX_SIDE",
@@ -124,6 +130,10 @@ def _select_object(select: str, conn8: bool, by_colour: bool, crop: bool) -> Ste
             key = [-n for _, n in objs]
         elif select == "most_colours":
             key = [len(np.unique(g[m])) for m, _ in objs]
+        elif select == "unique":  # the odd one out: no other object looks the same
+            crops = [np.where(m, g, 0)[_bbox(m)] for m, _ in objs]
+            blobs = [c.tobytes() + bytes(c.shape) for c in crops]
+            key = [-blobs.count(b) for b in blobs]
         else:  # "rarest_colour": the object whose colour is least common in the grid
             counts = np.bincount(g.ravel(), minlength=10)
             key = [-int(counts[g[m]].min()) for m, _ in objs]
@@ -486,11 +496,45 @@ def _s(name: str, fn: StepFn, **params: Any) -> Step:
     return Step(name, fn, tuple(params.items()))
 
 
-def primitives(in_colours: Iterable[int], out_colours: Iterable[int]) -> list[Step]:
+#: Steps whose output is never taller or wider than their input (crops, halves, downscales),
+#: and steps whose output is never shorter or narrower (upscales, tiles, Kronecker products).
+_SHRINKING = frozenset(
+    {
+        "crop_bbox",
+        "pick_cell",
+        "overlay_cells",
+        "crop_object",
+        "downscale",
+        "subsample",
+        "half",
+        "combine_halves",
+        "overlay_halves",
+        "dedupe_rows_cols",
+        "trim_border",
+        "count_objects",
+        "majority_colour",
+    }
+)
+_GROWING = frozenset(
+    {"upscale", "tile", "scale_by_colours", "mirror", "tile_rotations", "kron_self"}
+)
+
+
+def primitives(
+    in_colours: Iterable[int],
+    out_colours: Iterable[int],
+    *,
+    grows: bool = True,
+    shrinks: bool = True,
+) -> list[Step]:
     """Every step the search composes, cheapest and commonest first.
 
     ``in_colours`` parameterise steps that select or remove a colour of the input;
     ``out_colours`` those that paint one (fill, border, symmetry damage is an input colour).
+    Without ``grows`` (no demonstration output is taller or wider than its input) the steps
+    that only enlarge a grid (upscale, tile, mirror, Kronecker products) are left out, and
+    without ``shrinks`` those that only make it smaller (crops, halves, downscales): with no
+    step to undo them, they would only widen every level of the search.
     """
     ins = sorted({int(c) for c in in_colours} - {0})
     outs = sorted({int(c) for c in out_colours} - {0})
@@ -535,19 +579,23 @@ def primitives(in_colours: Iterable[int], out_colours: Iterable[int]) -> list[St
         _s("keep_object", _select_object(s, True, False, False), select=s)
         for s in ("largest", "smallest")
     ]
+    steps.append(_s("crop_object", _select_object("unique", True, False, True), select="unique"))
     steps += [_s("gravity", _gravity(d), to=d) for d in ("down", "up", "left", "right")]
     steps += [_s("upscale", _upscale(k), k=k) for k in (2, 3, 4, 5)]
     steps += [_s("downscale", _downscale(k), k=k) for k in (2, 3, 4, 5)]
+    steps += [_s("subsample", subsample(k), k=k) for k in (2, 3)]
     steps += [
         _s("tile", _tile(r, c), rows=r, cols=c)
         for r, c in ((1, 2), (2, 1), (2, 2), (3, 3), (1, 3), (3, 1))
     ]
+    steps += [_s("scale_by_colours", scale_by_colour_count(k), kind=k) for k in ("tile", "upscale")]
     steps += [_s("mirror", _mirror(k), axes=k) for k in ("h", "v", "hv")]
     steps.append(_s("tile_rotations", tile_rotations))
     steps += [
         _s("kron_self", _kron_self(False)),
         _s("kron_self", _kron_self(True), where="background"),
     ]
+    steps += [_s("kron_self", kron_by_colour(w), where=f"{w}_common") for w in ("most", "least")]
     steps += [_s("half", _half(w), which=w) for w in ("left", "right", "top", "bottom")]
     for axis, name in ((1, "columns"), (0, "rows")):
         steps += [
@@ -563,6 +611,9 @@ def primitives(in_colours: Iterable[int], out_colours: Iterable[int]) -> list[St
         for k in ("h", "v", "hv", "d4")
     ]
     steps += [_s("repair_periodic", repair_periodic(c), damage=c) for c in sorted(set(ins) | {0})]
+    steps += [
+        _s("colour_by_shape_match", colour_by_shape_match(u), up_to=u) for u in ("exact", "d4")
+    ]
     steps += [_s("keep_colour", _keep_colour(c), colour=c) for c in ins]
     steps += [_s("remove_colour", _remove_colour(c), colour=c) for c in ins]
     steps += [
@@ -572,7 +623,18 @@ def primitives(in_colours: Iterable[int], out_colours: Iterable[int]) -> list[St
         _s("majority_colour", _majority_colour),
     ]
     steps += [_s("border", _border(c), colour=c) for c in outs]
-    return steps
+    # painting the gaps a colour of its own: only a colour the outputs bring in, and after
+    # fill_holes, which explains the same demos where the gaps are closed shapes' insides
+    steps += [
+        _s("connect_pixels", connect_pixels(a, paint=c), axes=a, paint=c)
+        for c in sorted(set(outs) - set(ins))
+        for a in ("h", "v", "hv")
+    ]
+    return [
+        s
+        for s in steps
+        if (grows or s.name not in _GROWING) and (shrinks or s.name not in _SHRINKING)
+    ]
 
 
 def as_array(grid: Sequence[Sequence[int]]) -> Array:

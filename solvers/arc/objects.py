@@ -15,6 +15,7 @@ from scipy import ndimage
 
 __all__ = [
     "OBJECT_PROPERTIES",
+    "colour_by_shape_match",
     "connect_pixels",
     "learn_object_map",
     "repair_periodic",
@@ -58,13 +59,14 @@ def _shape_key(cells: tuple[Array, Array]) -> bytes:
     return bytes(mask.shape) + mask.tobytes()
 
 
-def _has_hole(cells: tuple[Array, Array]) -> bool:
+def _n_holes(cells: tuple[Array, Array]) -> int:
+    """How many separate regions the object encloses (4-connected, anything not the object)."""
     rows, cols = cells
     r0, c0 = rows.min(), cols.min()
     mask = np.zeros((rows.max() - r0 + 3, cols.max() - c0 + 3), dtype=bool)
     mask[rows - r0 + 1, cols - c0 + 1] = True
     _, n = ndimage.label(~mask, _CONN4)
-    return n > 1
+    return n - 1
 
 
 def _keys(prop: str, g: Array, objs: list[tuple[tuple[Array, Array], int]]) -> list:
@@ -84,7 +86,9 @@ def _keys(prop: str, g: Array, objs: list[tuple[tuple[Array, Array], int]]) -> l
             for (r, c), _ in objs
         ]
     if prop == "has_hole":
-        return [_has_hole(cells) for cells, _ in objs]
+        return [_n_holes(cells) > 0 for cells, _ in objs]
+    if prop == "holes":
+        return [_n_holes(cells) for cells, _ in objs]
     shapes = [_shape_key(cells) for cells, _ in objs]
     if prop == "shape":
         return shapes
@@ -93,7 +97,16 @@ def _keys(prop: str, g: Array, objs: list[tuple[tuple[Array, Array], int]]) -> l
 
 
 #: The properties an object map may be keyed by, simplest first.
-OBJECT_PROPERTIES = ("size", "extreme", "size_rank", "border", "has_hole", "shape_count", "shape")
+OBJECT_PROPERTIES = (
+    "size",
+    "extreme",
+    "size_rank",
+    "border",
+    "has_hole",
+    "holes",
+    "shape_count",
+    "shape",
+)
 
 _KEEP = -1  # the object keeps its colour
 
@@ -178,10 +191,56 @@ def describe_object_map(table: dict) -> str:
     )
 
 
+def _shape_keys(cells: tuple[Array, Array], turned: bool) -> set[bytes]:
+    """The object's shape key, and with ``turned`` those of its flips and quarter turns."""
+    rows, cols = cells
+    r0, c0 = rows.min(), cols.min()
+    mask = np.zeros((rows.max() - r0 + 1, cols.max() - c0 + 1), dtype=np.uint8)
+    mask[rows - r0, cols - c0] = 1
+    views = [mask]
+    if turned:
+        views += [np.rot90(mask, k) for k in (1, 2, 3)]
+        views += [np.rot90(mask[::-1], k) for k in (0, 1, 2, 3)]
+    return {bytes(v.shape) + np.ascontiguousarray(v).tobytes() for v in views}
+
+
+def colour_by_shape_match(up_to: str) -> StepFn:
+    """Objects of the commonest object colour (the blanks) take the colour of the other-coloured
+    objects of the same shape (``exact``, or up to flips and turns: ``d4``), where those share
+    one colour; a legend of coloured shapes painting its copies. None if no blank matches."""
+    turned = up_to == "d4"
+
+    def fn(g: Array) -> Array | None:
+        objs = _single_colour_objects(g, True)
+        if len(objs) < 2:
+            return None
+        per_colour = np.bincount([colour for _, colour in objs], minlength=10)
+        blank = int(per_colour.argmax())
+        if (per_colour == per_colour[blank]).sum() != 1:
+            return None
+        legend: dict[bytes, set[int]] = {}
+        for cells, colour in objs:
+            if colour != blank:
+                for key in _shape_keys(cells, False):
+                    legend.setdefault(key, set()).add(colour)
+        out = g.copy()
+        hit = False
+        for cells, colour in objs:
+            if colour != blank:
+                continue
+            colours = set().union(*(legend.get(k, set()) for k in _shape_keys(cells, turned)))
+            if len(colours) == 1:
+                out[cells] = colours.pop()
+                hit = True
+        return out if hit else None
+
+    return fn
+
+
 # ---------------------------------------------------------------------------- lines
-def connect_pixels(axes: str) -> StepFn:
+def connect_pixels(axes: str, paint: int | None = None) -> StepFn:
     """Background cells between two cells of one colour in a row (``h``) and/or column
-    (``v``) take that colour; None when no such pair exists."""
+    (``v``) take that colour, or ``paint`` where given; None when no such pair exists."""
 
     def fill_rows(g: Array, out: Array) -> bool:
         hit = False
@@ -196,7 +255,7 @@ def connect_pixels(axes: str) -> StepFn:
                 span = out[r, where[0] : where[-1] + 1]
                 gap = g[r, where[0] : where[-1] + 1] == 0
                 if gap.any():
-                    span[gap] = colour
+                    span[gap] = colour if paint is None else paint
                     hit = True
         return hit
 

@@ -3,7 +3,8 @@
 Every candidate runs on all demonstration inputs and test inputs at once; states that some
 shorter program already produced are dropped. A program counts only when it reproduces every
 demonstration output, exactly or through one last step learned from the demonstrations: a colour
-map, or (for short programs) a local rule mapping each cell's neighbourhood to its output colour.
+map, or (for short programs) an object map, a resizing rule (``learned``) or a local rule mapping
+each cell's neighbourhood to its output colour.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from solvers.arc.dsl import (
     primitives,
     recolour_step,
 )
+from solvers.arc.learned import learn_overlay_priority, learn_symmetric_tiling
 from solvers.arc.objects import describe_object_map, learn_object_map, object_map_fn
 from tasks.arc import MAX_ATTEMPTS, ArcTask
 
@@ -36,6 +38,9 @@ _LOCAL_RULE_MAX_DEPTH = 1
 #: Object maps (recolour or delete each object by a property) are learned on states of
 #: programs this short only.
 _OBJECT_MAP_MAX_DEPTH = 2
+#: Resizing rules (a tiling with symmetric copies, an overlay of parts by colour priority) are
+#: learned on states of programs this short only, and only where the demo shapes allow one.
+_RESIZE_RULE_MAX_DEPTH = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,29 @@ def _fit(state: tuple[Array, ...], outputs: list[Array]) -> Step | None:
     return recolour_step({s: d for s, d in mapping.items() if s != d})
 
 
+def _content_shape(g: Array) -> tuple[int, int]:
+    """The shape of the bounding box of ``g``'s non-background cells (all of ``g`` if none)."""
+    rows, cols = np.nonzero(g)
+    if not rows.size:
+        return g.shape
+    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+
+
+def _resizes(inputs: list[Array], outputs: list[Array]) -> dict[str, bool]:
+    """Which resizing steps the search offers: enlarging ones only where some demo output is
+    taller or wider than its input's content (a crop then an upscale stays possible), shrinking
+    ones only where some output is smaller than its input or an enlarging step may follow."""
+    grows = any(
+        o.shape[0] > h or o.shape[1] > w
+        for (h, w), o in zip(map(_content_shape, inputs), outputs, strict=True)
+    )
+    shrinks = grows or any(
+        o.shape[0] < i.shape[0] or o.shape[1] < i.shape[1]
+        for i, o in zip(inputs, outputs, strict=True)
+    )
+    return {"grows": grows, "shrinks": shrinks}
+
+
 def search(
     task: ArcTask, *, time_limit_s: float, max_depth: int = 4, attempts: int = MAX_ATTEMPTS
 ) -> ArcSearchOutput:
@@ -86,10 +114,10 @@ def search(
     n_train = len(train_in)
     in_colours = set(np.unique(np.concatenate([g.ravel() for g in train_in + test_in])).tolist())
     out_colours = set(np.unique(np.concatenate([g.ravel() for g in train_out])).tolist())
-    steps = primitives(in_colours, out_colours)
+    steps = primitives(in_colours, out_colours, **_resizes(train_in, train_out))
 
     found: list[tuple[int, int, Candidate]] = []  # (length, order, candidate)
-    answers: set[bytes] = set()
+    answers: dict[bytes, int] = {}  # test outputs -> their entry in ``found``
     tried = 0
     timed_out = False
 
@@ -104,6 +132,15 @@ def search(
             return
         if len(program) <= _OBJECT_MAP_MAX_DEPTH and object_maps(program, state):
             return
+        if len(program) <= _RESIZE_RULE_MAX_DEPTH and demo[0].shape != train_out[0].shape:
+            for learn in (learn_symmetric_tiling, learn_overlay_priority):
+                rule = learn(demo, train_out)
+                if rule is None:
+                    continue
+                outs = [rule(g) for g in state[n_train:]]
+                if all(o is not None for o in outs):
+                    record(program.then(rule), tuple(outs))  # type: ignore[arg-type]
+                    return
         if len(program) <= _LOCAL_RULE_MAX_DEPTH:
             for shape in ("cross", "3x3"):
                 rule = learn_local_rule(demo, train_out, shape)
@@ -144,8 +181,13 @@ def search(
     def record(final: Program, outs: tuple[Array, ...]) -> None:
         key = _key(outs)
         if key not in answers:
-            answers.add(key)
+            answers[key] = len(found)
             found.append((len(final), len(found), Candidate(final, outs)))
+        elif len(final) < found[answers[key]][0]:
+            # a learned last step can make a longer program turn up before a shorter one with
+            # the same answer: show the shorter
+            k = answers[key]
+            found[k] = (len(final), found[k][1], Candidate(final, outs))
 
     # depth 0: the input itself (through a colour map), or the one output all demos share
     root = tuple(train_in + test_in)
