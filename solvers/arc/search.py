@@ -10,7 +10,9 @@ each cell's neighbourhood to its output colour.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -132,24 +134,26 @@ def search(
             return
         if len(program) <= _OBJECT_MAP_MAX_DEPTH and object_maps(program, state):
             return
+        learners: list[Callable[[], Any]] = []
         if len(program) <= _RESIZE_RULE_MAX_DEPTH and demo[0].shape != train_out[0].shape:
-            for learn in (learn_symmetric_tiling, learn_overlay_priority):
-                rule = learn(demo, train_out)
-                if rule is None:
-                    continue
-                outs = [rule(g) for g in state[n_train:]]
-                if all(o is not None for o in outs):
-                    record(program.then(rule), tuple(outs))  # type: ignore[arg-type]
-                    return
+            learners += [
+                lambda learn=learn: learn(demo, train_out)
+                for learn in (learn_symmetric_tiling, learn_overlay_priority)
+            ]
         if len(program) <= _LOCAL_RULE_MAX_DEPTH:
-            for shape in ("cross", "3x3"):
-                rule = learn_local_rule(demo, train_out, shape)
-                if rule is None:
-                    continue
-                outs = [rule(g) for g in state[n_train:]]
-                if all(o is not None for o in outs):
-                    record(program.then(rule), tuple(outs))  # type: ignore[arg-type]
-                    return
+            learners += [
+                lambda shape=shape: learn_local_rule(demo, train_out, shape)
+                for shape in ("cross", "3x3")
+            ]
+        # The first learned last step that fits the demos and answers every test input.
+        for learn in learners:
+            rule = learn()
+            if rule is None:
+                continue
+            outs = [rule(g) for g in state[n_train:]]
+            if all(o is not None for o in outs):
+                record(program.then(rule), tuple(outs))  # type: ignore[arg-type]
+                return
 
     def object_maps(program: Program, state: tuple[Array, ...]) -> bool:
         """Record every learned object map that fits the demos and knows the test objects."""
