@@ -20,6 +20,7 @@ MODULES = [
     "tasks.noise",
     "trm.config",
     "trm.model",
+    "trm.mixers",
     "trm.losses",
     "trm.optim",
     "trm.checkpoint",
