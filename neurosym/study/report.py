@@ -214,6 +214,9 @@ SECTIONS: tuple[Section, ...] = (
         full={"seeds": 1, "budget": ["forward-passes", 12000], "n_eval": 200},
         only_known=True,
         seed_option="eval_seed",
+        # The grid resumes itself (grid.json + each run's result.json): an interrupted report
+        # must not throw away hours of finished runs.
+        keeps_partial=True,
     ),
 )  # fmt: skip
 _BY_NAME = {s.name: s for s in SECTIONS}

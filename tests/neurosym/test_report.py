@@ -104,6 +104,26 @@ def test_resume_skips_complete_sections_and_continues(fake, monkeypatch, tmp_pat
     assert done == ["halting"]
 
 
+def test_self_resuming_sections_keep_their_partial_folder(fake, monkeypatch, tmp_path):
+    # ablate and mixers resume from what they wrote; the report must not empty their folder.
+    assert {s.name for s in rp.SECTIONS if s.keeps_partial} == {"ablate", "mixers"}
+    monkeypatch.setattr(rp, "unavailable_reason", lambda section: None)
+    seen: dict[str, bool] = {}
+    first = rp.run_section
+
+    def checking(section, options, folder):
+        seen[section.name] = (folder / "finished-run.json").exists()
+        first(section, options, folder)
+
+    out = tmp_path / "r"
+    for name in ("ablate", "mixers", "compute"):
+        (out / name).mkdir(parents=True)
+        (out / name / "finished-run.json").write_text("{}")
+    monkeypatch.setattr(rp, "run_section", checking)
+    rp.run_report(out, sections="ablate,mixers,compute", quick=True)
+    assert seen == {"compute": False, "mixers": True, "ablate": True}
+
+
 def test_a_failed_section_is_reported_and_rerun(fake, monkeypatch, tmp_path):
     ok = rp.run_section
 
