@@ -57,6 +57,7 @@ from neurosym.study.common import (
 from tasks.errors import ConfigError
 
 __all__ = [
+    "meets_target",
     "DEFAULT_SPARSITIES",
     "quantize_dynamic_int8",
     "quantize_static_int8",
@@ -76,6 +77,20 @@ __all__ = [
 
 DEFAULT_SPARSITIES = (0.25, 0.5, 0.75, 0.9)
 Echo = Callable[[str], Any]
+
+
+def meets_target(delta_points: float, size_ratio: float) -> bool:
+    """The issue's compression target: at most 1 point of accuracy lost at a file >= 2x smaller.
+
+    ``delta_points`` is rounded first, so losing exactly one point (2 tasks of 200, which float
+    arithmetic gives as -1.0000000000000009) counts as within the target.
+
+    Examples
+    --------
+    >>> meets_target(100 * (0.965 - 0.975), 3.86), meets_target(-1.5, 3.3), meets_target(0.5, 1.78)
+    (True, False, False)
+    """
+    return round(delta_points, 6) >= -1.0 and size_ratio >= 2.0
 
 
 # ------------------------------------------------------------------ compressions
@@ -465,7 +480,7 @@ def run_compression(
             row["target_met"] = (
                 None
                 if tag == "fp32"
-                else bool(row["accuracy_delta_points"] >= -1.0 and row["size_ratio"] >= 2.0)
+                else meets_target(row["accuracy_delta_points"], row["size_ratio"])
             )
             rows.append(row)
             echo(

@@ -143,3 +143,12 @@ def test_register_adds_a_working_subcommand(tiny_checkpoint, tmp_path, capsys):
     bad = parser.parse_args(["compress", "--out", str(out / "compression.csv")])
     with pytest.raises(ConfigError, match="is a file"):
         bad.func(bad)
+
+
+def test_losing_exactly_one_point_meets_the_target():
+    from neurosym.study.compression import meets_target
+
+    assert meets_target(100 * (0.965 - 0.975), 3.86)  # 2 of 200 tasks: -1.0000000000000009
+    assert not meets_target(100 * (0.96 - 0.975), 3.86)  # 3 of 200
+    assert not meets_target(0.5, 1.78)  # accurate but not 2x smaller
+    assert meets_target(0.0, 2.0)
