@@ -27,6 +27,8 @@ MODULES = [
     "trm.state_tensors",
     "trm.data",
     "trm.train",
+    "trm.train_config",
+    "trm.slots",
     "trm.inference",
     "trm.rollout",
     "trm.step_cost",

@@ -3,7 +3,7 @@ EMA and the parameter count, under the same deep supervision as :mod:`trm.train`
 
 :func:`trm.train.train` draws from a Sudoku/maze stream with one shared task vector; ARC needs
 a puzzle id per example and a second optimiser, so this module runs its own short loop over
-the trainer's slots (:class:`trm.train._Slots`, refilled by :func:`trm.train._refill`) with the
+the trainer's slots (:class:`trm.slots.Slots`, refilled by :func:`trm.slots.refill`) with the
 same losses (stablemax per sequence + 0.5 x halt BCE against "exactly right") and halting rule.
 """
 
@@ -35,7 +35,7 @@ from trm.losses import (
 from trm.model import TRM, Carry
 from trm.optim import EMA, make_optimizer, scheduled_lr, set_lr
 from trm.rollout import autocast
-from trm.train import _refill, _Slots
+from trm.slots import Slots, refill
 
 __all__ = [
     "PUZZLE_EMBEDDING",
@@ -245,13 +245,13 @@ def supervise(
     """
     device = model.y_init.device
     n_sup = model.config.max_supervision_steps
-    slots = _Slots.empty(model, batch_size, device)
+    slots = Slots.empty(model, batch_size, device)
     ids = torch.zeros(batch_size, dtype=torch.int64, device=device)
     history: list[dict[str, Any]] = []
     for step in range(1, steps + 1):
         t0 = time.perf_counter()
         refilled = torch.nonzero(slots.halted.cpu()).flatten().to(device)
-        _refill(slots, stream, rng, model, model.config.halt_exploration_prob)
+        refill(slots, stream, rng, model, model.config.halt_exploration_prob)
         if refilled.numel():
             ids[refilled] = stream.last_ids.to(device)
         with autocast(device):

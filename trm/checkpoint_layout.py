@@ -23,7 +23,7 @@ from trm.config import TRMConfig
 from trm.model import TRM
 from trm.state_tensors import strip_prefix
 
-# The layout of a training run's slots (trm.train._Slots): dtype and shape ("B": the slots,
+# The layout of a training run's slots (trm.slots.Slots): dtype and shape ("B": the slots,
 # "seq": the config's seq_len, "carry": a carry's per-example shape).
 _SLOT_LAYOUT: dict[str, tuple[torch.dtype, tuple[str, ...]]] = {
     "inputs": (torch.int64, ("B", "seq")),

@@ -32,7 +32,8 @@ from trm.optim import EMA
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from trm.train import TrainConfig, _Slots
+    from trm.slots import Slots
+    from trm.train_config import TrainConfig
 
 __all__ = ["_checkpoint_contents", "_neurosym_version", "_restore"]
 
@@ -100,7 +101,7 @@ def _restore(
     model: TRM,
     optimizer: torch.optim.Optimizer,
     ema: EMA | None,
-    slots: _Slots,
+    slots: Slots,
     rng: np.random.Generator,
     device: torch.device,
 ) -> tuple[int, dict[str, Any], dict[str, Any] | None]:

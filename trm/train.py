@@ -16,9 +16,10 @@ the bootstrapped target from one more forward pass without gradients.
 Launched by ``torchrun`` the same loop runs data-parallel (DistributedDataParallel, each process
 an equal share of the slots from its own data stream; see :func:`train`).
 
-This module holds the configuration, the slots and the loop; the torchrun/DDP plumbing lives in
-:mod:`trm.distributed`, ``metrics.jsonl`` and the plot in :mod:`trm.metrics`, and what a
-checkpoint holds beyond the weights (and restoring it) in :mod:`trm.run_state`.
+This module holds the loop. The configuration lives in :mod:`trm.train_config`, the slots in
+:mod:`trm.slots`, the torchrun/DDP plumbing in :mod:`trm.distributed`, ``metrics.jsonl`` and the
+plot in :mod:`trm.metrics`, and what a checkpoint holds beyond the weights (and restoring it) in
+:mod:`trm.run_state`.
 """
 
 from __future__ import annotations
@@ -33,15 +34,11 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic import model_validator as _model_validator
-from torch import Tensor
 
 from tasks.encodings import MAZE_FREE_ID
-from tasks.errors import CheckpointError, ConfigError, describe_validation_error
+from tasks.errors import CheckpointError, ConfigError
 from trm.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
-from trm.config import TRMConfig, preset
-from trm.data import DataConfig, EvalSet, SudokuData, TaskStream, make_eval_set
+from trm.data import EvalSet, TaskStream, make_eval_set
 from trm.distributed import (
     _any_rank,
     _data_rng,
@@ -66,217 +63,12 @@ from trm.metrics import METRICS_FILE as METRICS_FILE  # re-exported (it was defi
 from trm.metrics import PLOT_FILE as PLOT_FILE  # re-exported (it was defined here)
 from trm.metrics import _Metrics
 from trm.model import TRM, Carry
-from trm.optim import EMA, make_optimizer, scheduled_lr, set_lr
+from trm.optim import EMA, make_optimizer, set_lr
 from trm.run_state import _checkpoint_contents, _restore
+from trm.slots import Slots, refill
+from trm.train_config import TrainConfig, check_resumable, lr_at
 
 __all__ = ["TrainConfig", "TrainState", "TrainResult", "Callback", "train"]
-
-# Fields that may differ between a run and its resumption: they change how long and how
-# visibly it runs, never which numbers it computes.
-_RESUMABLE_CHANGES = frozenset(
-    {"steps", "eval_every", "eval_size", "checkpoint_every", "threads", "device", "compile"}
-)
-
-
-def _unwrap_config_error(exc: ValidationError) -> ConfigError:
-    for err in exc.errors():
-        original = err.get("ctx", {}).get("error")
-        if isinstance(original, ConfigError):
-            return ConfigError(f"invalid TrainConfig: {original}")
-    return ConfigError(f"invalid TrainConfig: {describe_validation_error(exc)}")
-
-
-class TrainConfig(BaseModel):
-    """Everything a training run depends on; frozen, and strict about field names.
-
-    The model is ``preset`` with the ``model`` overrides applied (or, with ``preset=None``,
-    ``TRMConfig(**model)``); its vocabulary and sequence length must fit ``data``'s codec.
-
-    Examples
-    --------
-    >>> cfg = TrainConfig(steps=10, model={"hidden_size": 32})
-    >>> cfg.trm_config().hidden_size, cfg.data.kind
-    (32, 'sudoku')
-    >>> TrainConfig(steps=0)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    tasks.errors.ConfigError: invalid TrainConfig: steps: Input should be greater than or equal to 1
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    preset: str | None = Field("sudoku6-tiny", description="A trm.config preset name, or None.")
-    model: dict[str, Any] = Field(
-        default_factory=dict, description="TRMConfig overrides of the preset (or all fields)."
-    )
-    data: DataConfig = Field(default_factory=SudokuData, description="The example stream.")
-    steps: int = Field(2000, ge=1, description="Optimiser steps (one supervision step each).")
-    batch_size: int = Field(64, ge=1, description="Slots: examples in flight at once.")
-    lr: float = Field(1e-3, ge=0, description="Peak learning rate (reference 1e-4 at batch 768).")
-    weight_decay: float = Field(0.1, ge=0, description="Decoupled weight decay (reference 1.0).")
-    betas: tuple[float, float] = Field((0.9, 0.95), description="Adam moment decay rates.")
-    warmup_steps: int = Field(100, ge=0, description="Linear lr warm-up from 0 (reference 2000).")
-    lr_min_ratio: float = Field(
-        1.0,
-        ge=0,
-        le=1,
-        description="Cosine decay floor as a fraction of lr; 1.0 keeps the rate constant after "
-        "the warm-up (the reference's default, lr_min_ratio).",
-    )
-    decay_start: int = Field(0, ge=0, description="Last step at the full rate (see lr_min_ratio).")
-    decay_steps: int = Field(
-        0, ge=0, description="Length of the cosine from decay_start to the floor, in steps."
-    )
-    optimizer: Literal["adamw", "adamatan2"] = Field("adamw", description="Network optimiser.")
-    ema_decay: float | None = Field(0.999, description="EMA rate; None trains without EMA.")
-    ema_warmup: bool = Field(
-        False,
-        description="EMA decay min(decay, (1+t)/(10+t)) at update t, so early evaluations are "
-        "not stuck near the initial weights (off in the reference).",
-    )
-    halt_loss_weight: float = Field(0.5, ge=0, description="Weight of the halt BCE (ref 0.5).")
-    halt_exploration_prob: float | None = Field(
-        None, ge=0, le=1, description="Overrides the model config's value when set."
-    )
-    loss: Literal["stablemax", "softmax"] = Field("stablemax", description="Token loss.")
-    label_weights: dict[int, float] | None = Field(
-        None,
-        description=(
-            "Loss weight of a position by its label token (unlisted tokens 1): the per-sequence "
-            "loss becomes a weighted mean. Maze example: {5: 4.0} counts path cells 4 times; "
-            "None weighs all positions equally (the reference)."
-        ),
-    )
-    seed: int = Field(0, ge=0, description="Seeds the model init and the data/halting stream.")
-    init_from: str | None = Field(
-        None,
-        description="Warm start: a checkpoint (run directory or file) whose EMA weights (raw "
-        "ones when it has no EMA) replace the seeded initialisation; its model config must "
-        "equal this run's. The optimiser, EMA and step start fresh (fine-tuning on new data). "
-        "A resumed run restores its own weights and does not read this file again.",
-    )
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda if present.")
-    threads: int | None = Field(
-        None, ge=1, description="torch CPU threads; None: 1 on the CPU, unchanged on CUDA."
-    )
-    compile: bool = Field(False, description="torch.compile the model (CUDA mainly).")
-    precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto",
-        description="Forward pass under bf16 autocast ('bf16'), or not ('fp32'); 'auto': bf16 "
-        "on CUDA, fp32 on the CPU. Parameters, optimiser state and the carry stay fp32.",
-    )
-    eval_every: int = Field(500, ge=0, description="Evaluate every k steps (0: only at the end).")
-    eval_size: int = Field(256, ge=0, description="Fresh evaluation examples (0: no eval).")
-    eval_seed: int = Field(12345, ge=0, description="Seed of the evaluation set.")
-    checkpoint_every: int = Field(0, ge=0, description="Checkpoint every k steps (0: end only).")
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise _unwrap_config_error(exc) from None
-
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> TrainConfig:
-        """Like pydantic's, but raising :class:`~tasks.errors.ConfigError`."""
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise _unwrap_config_error(exc) from None
-
-    @field_validator("betas")
-    @classmethod
-    def _betas(cls, value: tuple[float, float]) -> tuple[float, float]:
-        if not all(0.0 <= b < 1.0 for b in value):
-            raise ValueError(f"each beta must be in [0, 1), got {value}")
-        return value
-
-    @field_validator("lr", "weight_decay", "halt_loss_weight")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"must be finite, got {value}")
-        return value
-
-    @field_validator("ema_decay")
-    @classmethod
-    def _decay(cls, value: float | None) -> float | None:
-        if value is not None and not 0.0 <= value <= 1.0:
-            raise ValueError(f"must be in [0, 1] or None, got {value}")
-        return value
-
-    @field_validator("label_weights")
-    @classmethod
-    def _weights(cls, value: dict[int, float] | None) -> dict[int, float] | None:
-        if value is None:
-            return None
-        for token, weight in value.items():
-            if token < 0:
-                raise ValueError(f"label token {token} must be >= 0")
-            if not (math.isfinite(weight) and weight >= 0):
-                raise ValueError(f"weight of label {token} must be finite and >= 0, got {weight}")
-        return dict(sorted(value.items()))
-
-    @_model_validator(mode="after")
-    def _check_model(self) -> TrainConfig:
-        cfg = self.trm_config()  # raises ConfigError for a bad preset or override
-        codec = self.data.codec()
-        vocab = self.data.label_vocab_size()  # the codec's, plus label-only hint tokens
-        if self.label_weights and max(self.label_weights) >= vocab:
-            raise ConfigError(
-                f"label_weights names token {max(self.label_weights)}, but the vocabulary has "
-                f"{vocab} tokens"
-            )
-        if (cfg.vocab_size, cfg.seq_len) != (vocab, codec.seq_len):
-            raise ConfigError(
-                f"the model (vocab_size {cfg.vocab_size}, seq_len {cfg.seq_len}) does not fit "
-                f"the data (vocab_size {vocab}, seq_len {codec.seq_len}); set "
-                f"model={{'vocab_size': {vocab}, 'seq_len': {codec.seq_len}}}"
-            )
-        return self
-
-    def trm_config(self) -> TRMConfig:
-        """The model's :class:`~trm.config.TRMConfig` (preset, overrides, exploration prob)."""
-        overrides = dict(self.model)
-        if self.halt_exploration_prob is not None:
-            overrides["halt_exploration_prob"] = self.halt_exploration_prob
-        if self.preset is None:
-            return TRMConfig(**overrides)
-        return preset(self.preset, **overrides)
-
-
-# The learning-rate schedule may change on resume when the new one gives every step already
-# taken the rate it had: the run so far is then exactly the new schedule's run so far.
-_SCHEDULE_FIELDS = frozenset({"lr_min_ratio", "decay_start", "decay_steps"})
-
-
-def _lr_at(cfg: TrainConfig, step: int) -> float:
-    return scheduled_lr(
-        step,
-        cfg.lr,
-        cfg.warmup_steps,
-        lr_min_ratio=cfg.lr_min_ratio,
-        decay_start=cfg.decay_start,
-        decay_steps=cfg.decay_steps,
-    )
-
-
-def _check_resumable(saved: dict[str, Any], cfg: TrainConfig, step: int) -> None:
-    try:
-        old = TrainConfig.model_validate(saved)
-    except ConfigError as exc:
-        raise CheckpointError(f"the checkpoint's train_config is invalid: {exc}") from exc
-    old_d, new_d = old.model_dump(mode="json"), cfg.model_dump(mode="json")
-    keep = _RESUMABLE_CHANGES
-    if all(_lr_at(old, t) == _lr_at(cfg, t) for t in range(1, step + 1)):
-        keep = keep | _SCHEDULE_FIELDS
-    differ = sorted(k for k in new_d if k not in keep and old_d.get(k) != new_d[k])
-    if differ:
-        raise ConfigError(
-            f"cannot resume: {', '.join(differ)} differ from the checkpoint's run; only "
-            f"{', '.join(sorted(_RESUMABLE_CHANGES))} may change (and the lr schedule, "
-            f"if it gives the {step} steps taken the same rates)"
-        )
 
 
 @dataclass(slots=True)
@@ -323,68 +115,6 @@ def _notify(callbacks: Sequence[Any], method: str, arg: Any) -> None:
         fn = getattr(cb, method, None)
         if fn is not None:
             fn(arg)
-
-
-# ---------------------------------------------------------------------------- slots
-
-
-@dataclass(slots=True)
-class _Slots:
-    """The batch in flight; tensors on the training device, carries always fp32."""
-
-    inputs: Tensor  # [B, seq] int64
-    labels: Tensor  # [B, seq] int64
-    y: Tensor  # [B, L, D]
-    z: Tensor  # [B, L, D]
-    steps: Tensor  # [B] int64: supervision steps run on the current example
-    min_halt: Tensor  # [B] int64: exploration minimum (0: none)
-    halted: Tensor  # [B] bool: refill before the next step
-
-    names = ("inputs", "labels", "y", "z", "steps", "min_halt", "halted")
-
-    @classmethod
-    def empty(cls, model: TRM, batch: int, device: torch.device) -> _Slots:
-        seq = model.config.seq_len
-        carry = model.initial_carry(batch, device)
-        long = dict(dtype=torch.int64, device=device)
-        return cls(
-            inputs=torch.zeros(batch, seq, **long),
-            labels=torch.zeros(batch, seq, **long),
-            y=carry.y.float(),
-            z=carry.z.float(),
-            steps=torch.zeros(batch, **long),
-            min_halt=torch.zeros(batch, **long),
-            halted=torch.ones(batch, dtype=torch.bool, device=device),  # all start empty
-        )
-
-    def tensors(self) -> dict[str, Tensor]:
-        return {name: getattr(self, name) for name in self.names}
-
-
-def _refill(
-    slots: _Slots, stream: TaskStream, rng: np.random.Generator, model: TRM, explore_p: float
-) -> int:
-    """Put new examples and fresh carries into the halted slots; returns how many."""
-    index = torch.nonzero(slots.halted.cpu()).flatten()
-    n = int(index.numel())
-    if n == 0:
-        return 0
-    device = slots.inputs.device
-    inputs, labels = stream.next_batch(n)
-    index = index.to(device)
-    slots.inputs[index] = inputs.to(device)
-    slots.labels[index] = labels.to(device)
-    slots.y[index] = model.y_init.float()
-    slots.z[index] = model.z_init.float()
-    slots.steps[index] = 0
-    n_sup = model.config.max_supervision_steps
-    # Always draw both arrays, so the stream's position does not depend on the outcome.
-    explore = rng.random(n) < explore_p
-    minimum = rng.integers(2, max(n_sup, 2) + 1, size=n)
-    mins = np.where(explore & (n_sup >= 2), minimum, 0)
-    slots.min_halt[index] = torch.from_numpy(mins.astype(np.int64)).to(device)
-    slots.halted[index] = False
-    return n
 
 
 def _build_model(cfg: TrainConfig, device: torch.device, *, warm_start: bool = True) -> TRM:
@@ -591,7 +321,7 @@ def _train(
     ema = EMA(model, cfg.ema_decay, warmup=cfg.ema_warmup) if cfg.ema_decay is not None else None
     rng = _data_rng(cfg.seed, rank)
     stream = TaskStream(cfg.data, rng)
-    slots = _Slots.empty(model, cfg.batch_size // world, device)
+    slots = Slots.empty(model, cfg.batch_size // world, device)
     step = 0
     last_metrics: dict[str, Any] = {}
     last_eval: dict[str, Any] | None = None
@@ -600,7 +330,7 @@ def _train(
         tensors, meta = load_checkpoint(out, expected_kind=cfg.data.kind)
         if not isinstance(meta.get("train_config"), dict):
             raise CheckpointError(f"{out} holds a model checkpoint, not a resumable training run")
-        _check_resumable(meta["train_config"], cfg, int(meta.get("step", 0)))
+        check_resumable(meta["train_config"], cfg, int(meta.get("step", 0)))
         step, last_metrics, last_eval = _restore(
             out, tensors, meta, dist_ctx, model, optimizer, ema, slots, rng, device
         )
@@ -659,8 +389,8 @@ def _train(
         while step < cfg.steps:
             t0 = time.perf_counter()
             stream.set_step(step)
-            _refill(slots, stream, rng, model, explore_p)
-            set_lr(optimizer, _lr_at(cfg, step + 1))
+            refill(slots, stream, rng, model, explore_p)
+            set_lr(optimizer, lr_at(cfg, step + 1))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                 if hrm:
                     carry, logits, q_halt, q_continue = forward(
